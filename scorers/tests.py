@@ -43,7 +43,7 @@ def tests(comparator: str | None = None, stop_on_failure: bool = True) -> Scorer
             )
         code = get_code(state)
         if code is None:
-            code = extract_code(state.output.completion, problem.language)
+            code = extract_code(state.output.completion, problem.language, problem.entry_point)
         if code is None:
             return Score(
                 value=INCORRECT,

@@ -10,7 +10,12 @@ add up in the sample's metadata under `codecrucible.stages`:
 
 Solvers call the model through `Stage.generate`, so no call goes uncounted, and
 run a candidate's tests through `run_tests`, which uses the sample's own sandbox,
-limits, comparator and execution mode (those the scorer will use).
+limits, comparator and execution mode (those the scorer will use). Test runs that
+are a step of their own sit in a stage named `execute`.
+
+Every solver also records, in the same place, `oracle` (whether any hidden test
+informed its choice: such a score is not a fair pass@k) and, under its own key,
+`stopped`: one of `StopReason`.
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from inspect_ai.model import ChatMessage, GenerateConfig, Model, ModelOutput
+from inspect_ai.model import CachePolicy, ChatMessage, GenerateConfig, Model, ModelOutput
 from inspect_ai.solver import TaskState
 from inspect_ai.util import span
 
@@ -30,6 +35,12 @@ from codecrucible.problem import CodeProblem, Limits, TestCase
 
 METADATA_KEY = "codecrucible"
 """Where solvers leave what they record in a sample's metadata."""
+ORACLE_KEY = "oracle"
+"""True when hidden (private) tests informed the solver's choice."""
+
+StopReason = Literal["passed", "budget", "no_tests"]
+"""Why a solver's loop ended: a program passed every test it was checked against,
+the budget of calls or programs was spent, or there were no tests to check against."""
 
 
 @dataclass
@@ -46,17 +57,41 @@ class Stage:
         model: Model,
         messages: str | Sequence[ChatMessage],
         config: GenerateConfig | None = None,
+        *,
+        draw: int | None = None,
     ) -> ModelOutput:
-        """One model call, counted (a failed call raises: the machinery's fault, retried)."""
+        """One model call, counted (a failed call raises: the machinery's fault, retried).
+
+        Args:
+            model: The model to call.
+            messages: The prompt.
+            config: Generation settings for this call.
+            draw: For the i-th of several samples of the same prompt: keeps each draw
+                apart in Inspect's response cache (`--cache`), which would otherwise
+                answer every draw with the first one's output.
+        """
         self.calls += 1
+        config = config or GenerateConfig()
         output = await model.generate(
             messages if isinstance(messages, str) else list(messages),
-            config=config or GenerateConfig(),
+            config=config,
+            cache=_draw_cache(model, config, draw),
         )
         if output.usage is not None:
             self.input_tokens += output.usage.input_tokens
             self.output_tokens += output.usage.output_tokens
         return output
+
+
+def _draw_cache(model: Model, config: GenerateConfig, draw: int | None) -> bool | CachePolicy:
+    """The cache policy in force for a call, scoped to one draw when `draw` is given."""
+    # the model's own resolution (its config, the eval's --cache when it is the
+    # model under test, this call's config): no public API gives it
+    policy = model._resolve_config(config).cache
+    if draw is None or policy is None or policy is False:
+        return policy or False
+    base = CachePolicy() if policy is True else policy
+    return base.model_copy(update={"scopes": {**base.scopes, "codecrucible_draw": str(draw)}})
 
 
 def solver_record(state: TaskState) -> dict[str, Any]:

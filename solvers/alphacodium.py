@@ -59,8 +59,9 @@ without public tests, the kind the task's prompt already announces):
 - assert (HumanEval, MBPP): `test`, assert statements run after the code (an
   `assert` test); a failed assert counts as a wrong answer, not as a crash.
 
-AI tests that do not make a test (JSON that does not parse, a syntax error) are
-dropped and counted. The tests kept are shown in the transcript and recorded in
+AI tests that do not make a test (JSON that does not parse, asserts that do not
+compile, a test the runner refuses) are the model's fault: they are dropped and
+counted (`ai_tests_dropped`), and the sample goes on. The tests kept are shown in the transcript and recorded in
 the sample's metadata (`codecrucible.alphacodium.ai_tests`), with every fix,
 revert, anchor and parse failure.
 
@@ -132,13 +133,21 @@ from inspect_ai.util import span
 
 from codecrucible.datasets import problem_for
 from codecrucible.errors import InputError
-from codecrucible.execution import ExecutionResult
+from codecrucible.execution import ExecutionResult, TestDataError
 from codecrucible.extraction import code_blocks, extract_code, fence
 from codecrucible.problem import CodeProblem, TestCase, TestKind
 from codecrucible.prompts import render_public_tests
 from codecrucible.solvers import _alphacodium_prompts as prompts
 from codecrucible.solvers._code import set_code
-from codecrucible.solvers._stages import Stage, describe_failures, run_tests, solver_record, stage
+from codecrucible.solvers._stages import (
+    ORACLE_KEY,
+    Stage,
+    StopReason,
+    describe_failures,
+    run_tests,
+    solver_record,
+    stage,
+)
 
 RECORD_KEY = "alphacodium"
 """Where the flow's record goes in the sample's `codecrucible` metadata."""
@@ -670,14 +679,14 @@ def _parse_fixed_code(data: dict[str, Any]) -> str:
     return code
 
 
-def clean_code(text: str, language: str) -> str:
+def clean_code(text: str, language: str, entry_point: str | None = None) -> str:
     """The program in a code answer or a `fixed_code` value, fences removed.
 
     Python code that does not compile gets a second chance without its last line
     (a stray fence or remark, as the original tried); if that does not compile
     either, the code is returned as it is (a compile error is the candidate's failure).
     """
-    code = extract_code(text, language)
+    code = extract_code(text, language, entry_point)
     if code is None:
         code = text.strip("\n")
         code = re.sub(r"^\s*```+[\w+-]*[ \t]*\n", "", code)
@@ -690,9 +699,13 @@ def clean_code(text: str, language: str) -> str:
 
 
 def _compiles(code: str) -> bool:
+    """Whether Python compiles `code`.
+
+    Stricter than parsing: `return` or `break` at module level parse but do not compile.
+    """
     try:
-        ast.parse(code)
-    except (SyntaxError, ValueError):
+        compile(code, "<code>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError):
         return False
     return True
 
@@ -771,9 +784,10 @@ def _json_value(value: Any) -> Any:
         pass
     try:
         literal = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        # a tuple key, a set, an unhashable key: not representable as JSON
+        return json.loads(json.dumps(literal, default=_not_json))
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         raise ValueError(f"not a JSON value: {text[:80]!r}") from None
-    return json.loads(json.dumps(literal, default=_not_json))
 
 
 def _not_json(value: Any) -> Any:
@@ -926,6 +940,8 @@ class _Flow:
     ai_tests: list[TestCase] = field(default_factory=list)
     code: str = ""
     anchors: list[TestCase] = field(default_factory=list)
+    refused: list[TestCase] = field(default_factory=list)
+    """AI tests the test runner refused (dropped from every later run)."""
     record: dict[str, Any] = field(default_factory=dict)
 
     # ---- model calls
@@ -944,7 +960,12 @@ class _Flow:
             messages.append(ChatMessageSystem(content=prompt.system))
         messages.append(ChatMessageUser(content=prompt.user))
         self.calls += 1
-        return await current.generate(self.model, messages, self._config(prompt.temperature))
+        # the call's position in the flow keeps repeated prompts (a YAML retry, a
+        # regeneration, a fix asked again after a revert) apart under `--cache`,
+        # while a rerun of the same sample still replays from the cache
+        return await current.generate(
+            self.model, messages, self._config(prompt.temperature), draw=self.calls
+        )
 
     async def _ask_yaml(
         self,
@@ -988,19 +1009,49 @@ class _Flow:
         return fallback
 
     def _code_of(self, completion: str, previous: str) -> str:
-        code = clean_code(completion, self.problem.language)
+        code = clean_code(completion, self.problem.language, self.problem.entry_point)
         return code if code.strip() else previous
 
     # ---- test runs
 
     async def _run(self, code: str, tests: Sequence[TestCase]) -> _Run:
+        tests = [test for test in tests if test not in self.refused]
         if not tests:
             return _Run(True, True, False, 0.0, "No tests to run.")
-        result = await run_tests(self.state, self.problem, code, tests)
+        try:
+            result = await run_tests(self.state, self.problem, code, tests)
+        except TestDataError as error:
+            # the runner refused a test; an AI test is the model's fault, not the
+            # dataset's: drop it (and retry without it), never end the sample
+            ai_tests = [test for test in tests if test not in self.public]
+            if not ai_tests:
+                raise
+            await self._refuse_ai_tests(code, ai_tests, str(error))
+            return await self._run(code, tests)
         return read_run(result, self.form.kind)
 
+    async def _refuse_ai_tests(self, code: str, suspects: list[TestCase], error: str) -> None:
+        """Find which of `suspects` the runner refuses (one by one) and drop them."""
+        refused = suspects[:1]
+        if len(suspects) > 1:
+            refused = []
+            for test in suspects:
+                try:
+                    await run_tests(self.state, self.problem, code, [test])
+                except TestDataError:
+                    refused.append(test)
+        if not refused:  # refused together only: drop them all rather than loop
+            refused = suspects
+        self.refused.extend(refused)
+        self.anchors = [test for test in self.anchors if test not in refused]
+        self.record["ai_tests_dropped"] = self.record.get("ai_tests_dropped", 0) + len(refused)
+        transcript().info(
+            f"{len(refused)} AI test(s) refused by the test runner and dropped ({error})",
+            source=SOURCE,
+        )
+
     def _anchor(self, test: TestCase) -> None:
-        if test not in self.anchors:
+        if test not in self.anchors and test not in self.refused:
             self.anchors.append(test)
 
     def _revert(self, stage_name: str, test: int, reason: str, to: str) -> None:
@@ -1376,7 +1427,7 @@ class _Flow:
         )
         if fixed is None:
             return self.code
-        code = clean_code(fixed, self.problem.language)
+        code = clean_code(fixed, self.problem.language, self.problem.entry_point)
         if self.problem.language == "python" and not _compiles(code):
             transcript().info("the fixed code does not compile: keeping the code", source=SOURCE)
             return self.code
@@ -1442,6 +1493,20 @@ class _Flow:
             )
         self.record["ai_fixes"] = fixes
         self.record["ai_tests_skipped"] = skipped
+
+    async def stop_reason(self) -> StopReason:
+        """Why the flow ended, as every solver records it.
+
+        `passed`: the final program passes every public and AI test (one more test
+        run, no model call); `no_tests`: there were none, or `use_baseline`;
+        `budget`: the fixes ran out with tests still failing.
+        """
+        tests = [*self.public, *self.ai_tests]
+        if self.settings.use_baseline or not [t for t in tests if t not in self.refused]:
+            return "no_tests"
+        if not self.code.strip():
+            return "budget"
+        return "passed" if (await self._run(self.code, tests)).passed else "budget"
 
     async def baseline(self) -> None:
         async with stage(self.state, "baseline") as current:
@@ -1583,6 +1648,8 @@ def alphacodium(
             await flow.iterate_ai_tests()
         flow.record["anchors"] = len(flow.anchors)
         flow.record["calls"] = flow.calls
+        flow.record["stopped"] = await flow.stop_reason()
+        solver_record(state)[ORACLE_KEY] = False  # only public and AI tests were run
         assert flow.calls <= budget, f"alphacodium made {flow.calls} calls, budget {budget}"
         solver_record(state)[RECORD_KEY] = flow.record
         transcript().info(

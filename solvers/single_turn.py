@@ -30,7 +30,9 @@ def single_turn(system_prompt_id: str = "default", prompt_template: str | None =
         if system_text and not any(isinstance(m, ChatMessageSystem) for m in state.messages):
             state.messages.insert(0, ChatMessageSystem(content=system_text))
         state = await generate(state)
-        set_code(state, extract_code(state.output.completion, problem.language))
+        set_code(
+            state, extract_code(state.output.completion, problem.language, problem.entry_point)
+        )
         return state
 
     return solve

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from dataclasses import replace
@@ -980,6 +981,12 @@ def test_ai_tests_of_each_kind() -> None:
         ({"args": "[1", "expected": "1"}, functional),
         ({"test": "f(1) == 2"}, assertion),
         ({"test": "assert f(1"}, assertion),
+        # parses, but does not compile: the runner would refuse it
+        ({"test": "assert f(1) == 2\nreturn 1"}, assertion),
+        ({"test": "assert f(1)\nbreak"}, assertion),
+        # values JSON cannot hold: a tuple key, an unhashable key
+        ({"args": "[1]", "expected": "{(1, 2): 3}"}, functional),
+        ({"args": "[{[1]: 2}]", "expected": "1"}, functional),
     ]:
         with pytest.raises(ValueError):
             ai_test_from(entry, form)
@@ -1049,3 +1056,109 @@ def test_budget_formula() -> None:
 def test_bad_parameters_are_refused(parameters: dict[str, Any]) -> None:
     with pytest.raises(InputError, match="alphacodium: "):
         alphacodium(**parameters)
+
+
+PALINDROME = (
+    "def is_palindrome(text):\n    kept = [c.lower() for c in text if c.isalnum()]\n"
+    "    return kept == kept[::-1]\n"
+)
+
+
+def _palindrome_script(ai_tests: str) -> list[str]:
+    return flow_script(
+        reflection=reflection_yaml(
+            [("assert is_palindrome('A man, a plan, a canal: Panama')", "")]
+        ),
+        solutions=solutions_yaml("Two pointers"),
+        choice=choice_yaml("Two pointers"),
+        ai_tests=ai_tests,
+        initial=[fenced(PALINDROME)],
+    )
+
+
+@requires_bwrap
+def test_an_ai_test_that_parses_but_does_not_compile_is_dropped(tmp_path: Path) -> None:
+    """`return` at module level passes ast.parse; it used to end the sample (TestDataError)."""
+    ai_tests = (
+        "```yaml\ntests:\n- test: |\n    assert is_palindrome('Abba')\n  explanation: case\n"
+        "- test: |\n    assert is_palindrome('x')\n    return True\n  explanation: bad\n```"
+    )
+    sample = _run(
+        custom(path=str(EXAMPLES)), _palindrome_script(ai_tests), tmp_path, sample="is-palindrome"
+    )
+    record = _record(sample)
+    assert record["ai_tests"] == [{"test": "assert is_palindrome('Abba')\n"}]
+    assert record["ai_tests_dropped"] == 1
+    assert record["stopped"] == "passed"
+    assert sample.metadata["codecrucible"]["oracle"] is False
+    assert _score(sample) == "C"
+
+
+@requires_bwrap
+def test_an_ai_test_the_runner_refuses_is_dropped_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test the harness accepts but the sandbox's Python refuses (another version, say)."""
+    module = importlib.import_module("codecrucible.solvers.alphacodium")
+
+    checked = module._compiles
+    monkeypatch.setattr(module, "_compiles", lambda code: "return" in code or checked(code))
+    ai_tests = (
+        "```yaml\ntests:\n- test: |\n    assert is_palindrome('Abba')\n  explanation: case\n"
+        "- test: |\n    assert is_palindrome('x')\n    return True\n  explanation: bad\n```"
+    )
+    sample = _run(
+        custom(path=str(EXAMPLES)), _palindrome_script(ai_tests), tmp_path, sample="is-palindrome"
+    )
+    record = _record(sample)
+    assert len(record["ai_tests"]) == 2  # accepted by the (patched) check ...
+    assert record["ai_tests_dropped"] == 1  # ... refused by the runner, then dropped
+    assert any("refused by the test runner" in info for info in _infos(sample))
+    assert record["ai_fixes"] == [] and record["stopped"] == "passed"
+    assert _score(sample) == "C"
+
+
+@requires_bwrap
+def test_repeated_prompts_reach_the_model_under_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --cache, a regeneration of the same prompt must not replay the first answer."""
+    monkeypatch.setenv("INSPECT_CACHE_DIR", str(tmp_path / "cache"))
+    script = flow_script(
+        reflection=reflection_yaml([("2\n1 2\n3 4\n", "sums")]),
+        solutions=solutions_yaml("Add"),
+        choice=choice_yaml("Add"),
+        ai_tests=None,
+        initial=[fenced(DIFF), fenced(SUM)],  # attempt 2 repeats attempt 1's prompt
+    )
+    [log] = eval(
+        custom(path=str(EXAMPLES)),
+        model=scripted_model(*script),
+        solver=alphacodium(number_of_ai_tests=0),
+        sample_id="sum-of-pairs",
+        cache=True,
+        log_dir=str(tmp_path),
+        display="none",
+    )
+    assert log.status == "success", log.error
+    [sample] = log.samples or []
+    record = _record(sample)
+    assert [a["passed"] for a in record["initial_attempts"]] == [False, True]
+    assert _code(sample) == SUM and _score(sample) == "C"
+
+
+def test_a_model_error_raises_rather_than_scoring(tmp_path: Path) -> None:
+    """A failed model call is the machinery's fault: the sample errors (Inspect retries)."""
+    from inspect_ai.model import get_model
+
+    model = get_model("mockllm/model", custom_outputs=[RuntimeError("provider down")])
+    [log] = eval(
+        custom(path=str(EXAMPLES)),
+        model=model,
+        solver=alphacodium(),
+        sample_id="sum-of-pairs",
+        log_dir=str(tmp_path),
+        display="none",
+    )
+    assert log.status == "error"
+    assert log.error is not None and "provider down" in log.error.message

@@ -4,8 +4,11 @@ The convention of LiveCodeBench, DeepCoder and most chat-model harnesses: the
 program is the last fenced code block. Models often add a block of example
 output or a shell command after the code, so blocks labelled as something other
 than the wanted language are passed over when a block of that language (or an
-unlabelled one) exists. An unterminated final block (a completion cut off by the
-token limit) still counts.
+unlabelled one) exists. When the problem names the function or class to define
+(its entry point), the last block that defines it wins over later blocks that do
+not: small models often close with a usage example (`print(f(3))`), which would
+otherwise replace the solution. An unterminated final block (a completion cut off
+by the token limit) still counts.
 """
 
 from __future__ import annotations
@@ -55,22 +58,38 @@ def code_blocks(text: str) -> list[CodeBlock]:
     return blocks
 
 
-def extract_code(completion: str, language: str = "python") -> str | None:
+def defines(code: str, name: str) -> bool:
+    """Whether `code` defines `name`: a function, a class or an assignment, at any depth."""
+    pattern = (
+        rf"^[ \t]*(?:(?:async[ \t]+)?def|class)[ \t]+{re.escape(name)}\b|^{re.escape(name)}[ \t]*="
+    )
+    return re.search(pattern, code, re.MULTILINE) is not None
+
+
+def extract_code(
+    completion: str, language: str = "python", entry_point: str | None = None
+) -> str | None:
     """The program in a completion: its last code block in `language` (or unlabelled).
 
-    Falls back to the last block of any label when none matches. Returns None
-    when the completion has no fenced block at all.
+    With `entry_point`, the last such block that defines it is preferred. Falls
+    back to the last block of any label when none matches. Returns None when the
+    completion has no fenced block at all.
     """
     text = _THINKING.sub("", completion)
     blocks = [block for block in code_blocks(text) if block.code.strip()]
     if not blocks:
         return None
     wanted = LANGUAGE_ALIASES.get(language, frozenset({language}))
-    for block in reversed(blocks):
-        label = block.language.split()[0] if block.language else ""
-        if not label or label in wanted or block.language in wanted:
-            return block.code
-    return blocks[-1].code
+    matching = [
+        block
+        for block in blocks
+        if not block.language or block.language.split()[0] in wanted or block.language in wanted
+    ]
+    if entry_point:
+        for block in reversed(matching):
+            if defines(block.code, entry_point):
+                return block.code
+    return (matching or blocks)[-1].code
 
 
 def fence(code: str, language: str = "python") -> str:

@@ -12,6 +12,7 @@ literal template. Source modules add theirs with `register_template` and
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from codecrucible.errors import InputError
 from codecrucible.problem import CodeProblem
@@ -126,6 +127,28 @@ def render_public_tests(problem: CodeProblem) -> str:
     if not parts:
         return ""
     return "## Public tests\n\n" + "\n".join(parts) + "\n"
+
+
+def template_argument(value: Any, solver: str, parameter: str) -> str | None:
+    """A template passed as a solver argument, as the text the user typed.
+
+    `inspect eval -S` reads each value as YAML and splits it at commas, so a
+    template can arrive as a list (joined back with commas), a number or a
+    boolean (turned back into text). A mapping means YAML read `key: value` or a
+    leading `{...}` as structure; the text cannot be recovered, so it is refused
+    with a message saying how to quote it.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(part, str) for part in value):
+        return ",".join(value)
+    if isinstance(value, bool | int | float):
+        return str(value)
+    raise InputError(
+        f"{solver}: {parameter} was read as YAML structure ({type(value).__name__}), not text; "
+        f"quote the whole template, e.g. -S {parameter}='\"Rate this: {{code}}\"', "
+        "or set it in a --solver-config YAML file"
+    )
 
 
 def render_prompt(template: str, problem: CodeProblem) -> str:
