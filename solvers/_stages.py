@@ -30,7 +30,7 @@ from inspect_ai.model import CachePolicy, ChatMessage, GenerateConfig, Model, Mo
 from inspect_ai.solver import TaskState
 from inspect_ai.util import span
 
-from codecrucible.execution import ExecutionResult, execute
+from codecrucible.execution import ExecutionResult, Verdict, execute
 from codecrucible.problem import CodeProblem, Limits, TestCase
 
 METADATA_KEY = "codecrucible"
@@ -150,10 +150,19 @@ async def run_tests(
 
 
 def describe_failures(
-    result: ExecutionResult, *, max_failures: int = 3, stderr_lines: int = 10
+    result: ExecutionResult,
+    *,
+    max_failures: int = 3,
+    stderr_lines: int = 10,
+    first: Verdict | None = None,
 ) -> str:
-    """The first failing tests as a model should read them: input, expected, actual, stderr."""
+    """The first failing tests as a model should read them: input, expected, actual, stderr.
+
+    Failures are shown by test index, `first` (a failure the caller chose) before them.
+    """
     failures = [verdict for verdict in result.verdicts if not verdict.passed]
+    if first is not None and first in failures:
+        failures = [first, *(verdict for verdict in failures if verdict is not first)]
     if not failures:
         return "All tests passed."
     parts = [f"{len(failures)} of {len(result.verdicts)} tests failed."]

@@ -33,7 +33,7 @@ turn by turn, every turn a span holding its model call and its test run.
 
 What each sample records under `codecrucible.feedback`: the parameters, which
 tests gave the feedback, `turns` (generations used), `passed_feedback_tests`,
-`stopped` (`passed`, `budget` or `no_feedback_tests`), `final_turn` (the turn
+`stopped` (`passed`, `budget` or `no_tests`), `final_turn` (the turn
 whose program is returned) and `history`, one entry per turn with the tests
 passed; `codecrucible.oracle` says whether hidden tests were used.
 """
@@ -59,16 +59,20 @@ from codecrucible.errors import InputError
 from codecrucible.execution import ExecutionResult
 from codecrucible.extraction import extract_code
 from codecrucible.problem import CodeProblem, TestCase, TestSet
-from codecrucible.prompts import render_prompt, system_prompt
+from codecrucible.prompts import render_prompt, system_prompt, template_argument
 from codecrucible.solvers._code import set_code
-from codecrucible.solvers._stages import describe_failures, run_tests, solver_record, stage
+from codecrucible.solvers._stages import (
+    ORACLE_KEY,
+    StopReason,
+    describe_failures,
+    run_tests,
+    solver_record,
+    stage,
+)
 
 RECORD_KEY = "feedback"
 """Where the loop's record goes in the sample's `codecrucible` metadata."""
-ORACLE_KEY = "oracle"
-"""Whether the solver used hidden tests (in the sample's `codecrucible` metadata)."""
 
-StopReason = Literal["passed", "budget", "no_feedback_tests"]
 Keep = Literal["best", "last"]
 
 
@@ -161,7 +165,7 @@ def feedback(
     max_failures_shown: int = 3,
     keep: Keep = "best",
     system_prompt_id: str = "default",
-    prompt_template: str | None = None,
+    prompt_template: str | list[str] | None = None,
 ) -> Solver:
     """Generate, run the public tests, feed the failures back; repeat until they pass.
 
@@ -188,6 +192,7 @@ def feedback(
             f"feedback: should_pass_private must be true or false, not {should_pass_private!r}"
         )
     system_text = system_prompt(system_prompt_id)
+    template = template_argument(prompt_template, "feedback", "prompt_template")
     parameters = {
         "max_turns": max_turns,
         "should_pass_private": should_pass_private,
@@ -197,8 +202,8 @@ def feedback(
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         problem = problem_for(state.metadata, state.sample_id)
-        if prompt_template is not None:
-            state.messages = [ChatMessageUser(content=render_prompt(prompt_template, problem))]
+        if template is not None:
+            state.messages = [ChatMessageUser(content=render_prompt(template, problem))]
         if system_text and not any(isinstance(m, ChatMessageSystem) for m in state.messages):
             state.messages.insert(0, ChatMessageSystem(content=system_text))
         scoring_sets = list((state.metadata.get("scoring") or {}).get("tests") or [])
@@ -221,7 +226,7 @@ def feedback(
                 async with stage(state, "generate") as current:
                     output = await current.generate(model, messages)
                 messages.append(output.message)
-                code = extract_code(output.completion, problem.language)
+                code = extract_code(output.completion, problem.language, problem.entry_point)
                 result = None
                 if code is not None and tests:
                     async with stage(state, "execute"):
@@ -230,7 +235,7 @@ def feedback(
                 turns.append(turn)
                 transcript().info(turn.summary(len(tests)), source="feedback")
                 if not tests:
-                    stopped = "no_feedback_tests"
+                    stopped = "no_tests"
                     transcript().info(
                         f"no {'/'.join(sets)} tests: nothing to check, one generation",
                         source="feedback",

@@ -5,7 +5,7 @@ runs against the validation tests (the problem's public tests) in the sample's
 sandbox, and its score is the fraction it passes. Until a program passes every
 validation test or `max_programs` programs exist, the best `beam_width` programs
 of the latest generation become parents: for each, the model explains the bug
-behind its first failing test (instruct) `explanations_per_program` times, and
+behind its worst-scoring test (instruct) `explanations_per_program` times, and
 writes `repairs_per_explanation` repairs per explanation (debug); those repairs
 are the next generation. The program returned is the one with the best score
 (the first of equals), the one that passed everything when the search stopped
@@ -21,6 +21,13 @@ Ported from vadim0x60/seidr @ 27d8202 (`seidr/dev.py`, `seidr/prompt.py`,
   fresh random order of the tests (the original drew one order, so one selection
   round ran and the beam was often a single program); a selected program leaves
   the pool, so a beam holds distinct programs, as the original meant;
+- the test explained is the worst-scoring one, as in SEIDR, where a test scored
+  the fraction of expected output lines matched: a crash, timeout or missing
+  output scores 0, a wrong answer the fraction of its expected lines the program
+  printed (so on stdin problems a program that printed nothing is explained before
+  one that got most lines right); among equals, the first failing test;
+- with `--cache`, each sample of a repeated prompt is cached apart (otherwise the
+  drafts of one prompt would all be the first);
 - draft and repair are counted alike: each generated program costs one of
   `max_programs`; explanations are model calls too (counted in the `instruct`
   stage) but not programs, and one is asked for only when a repair will follow it.
@@ -59,17 +66,22 @@ from inspect_ai.util import span
 
 from codecrucible.datasets import problem_for
 from codecrucible.errors import InputError
-from codecrucible.execution import ExecutionResult
+from codecrucible.execution import ExecutionResult, Verdict
 from codecrucible.extraction import extract_code, fence
 from codecrucible.problem import CodeProblem, TestCase
-from codecrucible.prompts import TEMPLATES, render_prompt
+from codecrucible.prompts import TEMPLATES, render_prompt, template_argument
 from codecrucible.solvers._code import set_code
-from codecrucible.solvers._stages import describe_failures, run_tests, solver_record, stage
+from codecrucible.solvers._stages import (
+    ORACLE_KEY,
+    StopReason,
+    describe_failures,
+    run_tests,
+    solver_record,
+    stage,
+)
 
 RECORD_KEY = "seidr"
 """Where the search tree goes in the sample's `codecrucible` metadata."""
-
-StopReason = Literal["solved", "budget", "no_validation_tests"]
 
 
 class Candidate(NamedTuple):
@@ -240,14 +252,40 @@ def _results(result: ExecutionResult, test_count: int) -> tuple[bool, ...]:
     return tuple(passed)
 
 
+def line_score(verdict: Verdict) -> float:
+    """A test's score as SEIDR counted it: the fraction of expected output lines matched.
+
+    A pass scores 1; a wrong answer the fraction of expected lines the program
+    printed in place (compared without surrounding spaces; over the truncated
+    excerpts the executor keeps); anything else (a crash, a timeout) 0.
+    """
+    if verdict.passed:
+        return 1.0
+    if verdict.status != "wrong_answer":
+        return 0.0
+    expected, actual = verdict.expected.splitlines(), verdict.actual.splitlines()
+    if not expected:
+        return 0.0
+    matched = sum(
+        1 for want, got in zip(expected, actual, strict=False) if want.strip() == got.strip()
+    )
+    return matched / max(len(expected), len(actual))
+
+
+def worst_failure(result: ExecutionResult) -> Verdict | None:
+    """The failing test with the lowest score; the first of equals."""
+    failures = [verdict for verdict in result.verdicts if not verdict.passed]
+    return min(failures, key=line_score, default=None)
+
+
 def _issue(result: ExecutionResult) -> str:
-    """The first failing test as the instruct stage reads it."""
-    first = result.first_failure
-    if first is None:
+    """The worst-scoring test as the instruct stage reads it."""
+    worst = worst_failure(result)
+    if worst is None:
         return "Do not change anything"  # SEIDR's report on a passing test
-    if first.status == "compile_error":
-        return f"The program does not compile: {first.message}"
-    return describe_failures(result, max_failures=1)
+    if worst.status == "compile_error":
+        return f"The program does not compile: {worst.message}"
+    return describe_failures(result, max_failures=1, first=worst)
 
 
 class SearchSettings(NamedTuple):
@@ -305,6 +343,10 @@ class _Search:
             return [None] * n
         return list(temperature_ramp(n, self.settings.max_temperature))
 
+    def _draw(self) -> int:
+        """The call's position in the search: repeated prompts stay apart under `--cache`."""
+        return len(self.candidates) + len(self.explanations)
+
     def _messages(self, prompt: str) -> list[ChatMessage]:
         return [ChatMessageSystem(content=self.system), ChatMessageUser(content=prompt)]
 
@@ -320,9 +362,9 @@ class _Search:
                 )
                 generation.append(draft)
                 if draft.solved:
-                    return "solved"
+                    return "passed"
         if not self.validation:
-            return "no_validation_tests"
+            return "no_tests"
         number = 0
         while self.budget_left and generation:
             number += 1
@@ -352,7 +394,7 @@ class _Search:
                             )
                             children.append(child)
                             if child.solved:
-                                return "solved"
+                                return "passed"
                 generation = children
         return "budget"
 
@@ -368,9 +410,9 @@ class _Search:
         """Generate one program (one of the budget) and run it on the validation tests."""
         async with stage(self.state, stage_name) as current:
             output = await current.generate(
-                self.model, self._messages(prompt), self._config(temperature)
+                self.model, self._messages(prompt), self._config(temperature), draw=self._draw()
             )
-        code = extract_code(output.completion, self.problem.language)
+        code = extract_code(output.completion, self.problem.language, self.problem.entry_point)
         async with stage(self.state, "execute"):
             if code is None:
                 results: tuple[bool, ...] = (False,) * len(self.validation)
@@ -405,7 +447,7 @@ class _Search:
                 self.description, parent.code, parent.issue, self.problem.language
             )
             output = await current.generate(
-                self.model, self._messages(prompt), self._config(temperature)
+                self.model, self._messages(prompt), self._config(temperature), draw=self._draw()
             )
         self.explanations.append({"parent": parent.id, "index": index, "temperature": temperature})
         return output.completion
@@ -445,7 +487,7 @@ def seidr(
     lexicase_selection: bool = False,
     valid_examples: int | None = None,
     prompt_examples: int = 5,
-    prompt_template: str = "generic",
+    prompt_template: str | list[str] = "generic",
     max_temperature: float | None = 1.0,
     seed: int = 42,
 ) -> Solver:
@@ -506,20 +548,21 @@ def seidr(
         lexicase_selection=lexicase_selection,
         max_temperature=max_temperature,
     )
+    template = template_argument(prompt_template, "seidr", "prompt_template") or "generic"
     parameters = {
         **settings._asdict(),
         "valid_examples": valid_examples,
         "prompt_examples": prompt_examples,
-        "prompt_template": prompt_template,
+        "prompt_template": template,
         "seed": seed,
     }
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         problem = problem_for(state.metadata, state.sample_id)
         # checked here: source modules register their templates when their data loads
-        if prompt_template not in TEMPLATES and "{" not in prompt_template:
+        if template not in TEMPLATES and "{" not in template:
             raise InputError(
-                f"seidr: unknown prompt_template {prompt_template!r}; give one of "
+                f"seidr: unknown prompt_template {template!r}; give one of "
                 f"{', '.join(sorted(TEMPLATES))} or a literal template with {{statement}}"
             )
         public = problem.public_tests
@@ -529,7 +572,7 @@ def seidr(
             state,
             problem,
             validation=validation,
-            description=render_prompt(prompt_template, shown),
+            description=render_prompt(template, shown),
             system=_system_prompt(problem),
             rng=random.Random(f"seidr:{seed}:{state.sample_id}:{state.epoch}"),
             settings=settings,
@@ -537,7 +580,7 @@ def seidr(
         stopped = await search.run()
         best = search.best
         assert best is not None  # max_programs >= 1: there is at least one draft
-        if stopped == "no_validation_tests":
+        if stopped == "no_tests":
             transcript().info(
                 "no public tests to validate against: the first draft is the answer",
                 source="seidr",
@@ -548,6 +591,7 @@ def seidr(
                 f"{len(search.explanations)} explanations; answer: {best.summary()}",
                 source="seidr",
             )
+        solver_record(state)[ORACLE_KEY] = False  # validation uses public tests only
         solver_record(state)[RECORD_KEY] = {
             "parameters": parameters,
             "validation_tests": len(validation),

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from inspect_ai import Task, eval
+from inspect_ai._util.config import parse_cli_args
 from inspect_ai.log import EvalSample, resolve_sample_attachments
-from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser
+from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, get_model
 
 from codecrucible.errors import InputError
 from codecrucible.prompts import SYSTEM_PROMPTS
@@ -188,7 +189,7 @@ def test_a_problem_without_public_tests_gets_one_generation(tmp_path: Path) -> N
     assert log.samples
     sample = resolve_sample_attachments(log.samples[0])
     record = _record(sample)
-    assert record["stopped"] == "no_feedback_tests" and record["tests"] == 0
+    assert record["stopped"] == "no_tests" and record["tests"] == 0
     assert record["turns"] == 1 and record["passed_feedback_tests"] is False
     assert record["history"] == [
         {
@@ -329,6 +330,40 @@ def test_system_prompt_none_and_prompt_template(double_task: Task, tmp_path: Pat
     [messages] = _model_inputs(sample)
     assert [m.role for m in messages] == ["user"]
     assert messages[0].text == "Problem: Read n and print 2 * n."
+
+
+@requires_bwrap
+def test_prompt_template_from_the_command_line(double_task: Task, tmp_path: Path) -> None:
+    """`-S` splits a value at its commas (a list arrives); the template is joined back."""
+    arguments = parse_cli_args(["prompt_template=Problem, in short. {statement}"])
+    assert isinstance(arguments["prompt_template"], list)
+    sample = _run(double_task, [DOUBLE_NONE], tmp_path, max_turns=1, **arguments)
+    [messages] = _model_inputs(sample)
+    assert messages[-1].text == "Problem, in short. Read n and print 2 * n."
+
+
+def test_a_template_read_as_yaml_structure_is_refused_with_the_fix() -> None:
+    arguments = parse_cli_args(["prompt_template=Solve: {statement}"])
+    assert isinstance(arguments["prompt_template"], dict)  # YAML read `key: {flow map}`
+    with pytest.raises(InputError, match="quote the whole template"):
+        feedback(**arguments)
+    # what the shell passes for -S prompt_template='"Solve: {statement}"'
+    quoted = parse_cli_args(['prompt_template="Solve: {statement}"'])
+    assert quoted["prompt_template"] == "Solve: {statement}"
+
+
+def test_a_model_error_raises_rather_than_scoring(tmp_path: Path) -> None:
+    """A failed model call is the machinery's fault: the sample errors (Inspect retries)."""
+    model = get_model("mockllm/model", custom_outputs=[RuntimeError("provider down")])
+    [log] = eval(
+        _example("sum-of-pairs", tmp_path),
+        model=model,
+        solver=feedback(),
+        log_dir=str(tmp_path),
+        display="none",
+    )
+    assert log.status == "error"
+    assert log.error is not None and "provider down" in log.error.message
 
 
 @pytest.mark.parametrize(
