@@ -18,7 +18,7 @@ and one is chosen by
 CodeRM's `orm+public@`, except that when no program passes the public tests the
 best-scored one is still returned rather than counting the problem as failed).
 Equal candidates are separated by the criteria not named, in the order public
-tests, log-probability, then the first generated; the reward model is consulted
+tests, log-probability (where recorded), then the first generated; the reward model is consulted
 only when `by` names it. A candidate whose answer holds no program ranks below
 every program. Public tests run for every candidate whatever `by` says (sandbox
 time, no model calls), so the log allows every variant to be computed afterwards.
@@ -84,9 +84,14 @@ from codecrucible.datasets import problem_for
 from codecrucible.errors import InputError
 from codecrucible.extraction import extract_code, fence
 from codecrucible.problem import CodeProblem
-from codecrucible.prompts import render_prompt, render_public_tests, system_prompt
+from codecrucible.prompts import (
+    render_prompt,
+    render_public_tests,
+    system_prompt,
+    template_argument,
+)
 from codecrucible.solvers._code import set_code
-from codecrucible.solvers._stages import run_tests, solver_record, stage
+from codecrucible.solvers._stages import ORACLE_KEY, run_tests, solver_record, stage
 
 RECORD_KEY = "rerank"
 """Where the reranking's record goes in the sample's `codecrucible` metadata."""
@@ -264,16 +269,22 @@ def _yes_probability(logprobs: Logprobs) -> float | None:
 
 
 def classifier_score(output: ModelOutput) -> tuple[float | None, str]:
-    """P(pass) as a classifier served behind a provider answers it: a number (`number`)."""
+    """P(pass) as a classifier served behind a provider answers it: a number (`number`).
+
+    A number outside [0, 1] is clamped into it; `nan` or `inf` is no score
+    (`unparsed`), so it can never reach the ranking.
+    """
     text = output.completion.strip()
     try:
-        return float(text), "number"
+        value = float(text)
     except ValueError:
-        pass
-    match = _NUMBER.search(text)
-    if match:
-        return float(match[0]), "number"
-    return None, "unparsed"
+        match = _NUMBER.search(text)
+        if match is None:
+            return None, "unparsed"
+        value = float(match[0])
+    if not math.isfinite(value):
+        return None, "unparsed"
+    return min(1.0, max(0.0, value)), "number"
 
 
 def coderm_orm_input(problem: CodeProblem, code: str) -> str:
@@ -298,13 +309,6 @@ def judge_prompt(template: str, problem: CodeProblem, code: str) -> str:
         language=language,
         code=fence(code, problem.language).rstrip(),
     )
-
-
-def _joined(value: str | Sequence[str] | None) -> str | None:
-    """A template given on the command line (`-S` splits a value at its commas)."""
-    if value is None or isinstance(value, str):
-        return value
-    return ",".join(value)
 
 
 def _criteria(by: str | Sequence[str]) -> tuple[list[Criterion], list[Criterion]]:
@@ -419,7 +423,7 @@ def rerank(
     temperature: float | None = 0.8,
     top_p: float | None = None,
     num_choices: bool = False,
-    logprobs: bool = True,
+    logprobs: bool | None = None,
     logprob_reduction: LogprobReduction = "mean",
     orm_prod: OrmProd = "none",
     judge_template: str | list[str] | None = None,
@@ -453,8 +457,12 @@ def rerank(
             provider supports it (the remainder with more calls where it returns
             fewer); otherwise one call per candidate.
         logprobs: Ask the generator for log-probabilities (and the judge for its
-            answer's top alternatives). Where none come back the log says so and the
-            criterion ranks all candidates equal.
+            answer's top alternatives). Default: only where something reads them (the
+            generator's when `by` names `logprobs` or `orm_prod` is not `none`, the
+            judge's whenever it judges), since some providers refuse the request;
+            `true` records the generator's anyway (for ml@ afterwards), `false` never
+            asks. Where none come back the log says so and
+            the criterion ranks all candidates equal.
         logprob_reduction: `mean` (per token) or `sum` (CodeRM's `ml@`, the
             cumulative log-probability) for the `logprobs` criterion.
         orm_prod: Multiply the reward by the generator's likelihood: `normalized`
@@ -478,21 +486,24 @@ def rerank(
     _check_choice("orm_prod", orm_prod, ("none", "normalized", "unnormalized"))
     for name, flag in (
         ("num_choices", num_choices),
-        ("logprobs", logprobs),
+        ("logprobs", True if logprobs is None else logprobs),
         ("score_all_candidates", score_all_candidates),
     ):
         if not isinstance(flag, bool):
             raise InputError(f"rerank: {name} must be true or false, not {flag!r}")
-    if "logprobs" in named and not logprobs:
-        raise InputError("rerank: by=logprobs needs logprobs=true")
+    if "logprobs" in named and logprobs is False:
+        raise InputError("rerank: by=logprobs needs log-probabilities; drop logprobs=false")
     if temperature is not None and (isinstance(temperature, bool) or temperature < 0):
         raise InputError(f"rerank: temperature must be at least 0, not {temperature!r}")
     if top_p is not None and not 0 < top_p <= 1:
         raise InputError(f"rerank: top_p must be in (0, 1], not {top_p!r}")
-    template = _joined(judge_template) or JUDGE_TEMPLATE
-    user_template = _joined(prompt_template)
+    template = template_argument(judge_template, "rerank", "judge_template") or JUDGE_TEMPLATE
+    user_template = template_argument(prompt_template, "rerank", "prompt_template")
     system_text = system_prompt(system_prompt_id)
     uses_reward = "reward_model" in criteria
+    # asked for only where something reads them (some providers refuse the request)
+    wants_logprobs = logprobs if logprobs is not None else "logprobs" in named or orm_prod != "none"
+    judge_logprobs = uses_reward and reward_mode == "judge" and logprobs is not False
     parameters: dict[str, Any] = {
         "n": n,
         "by": named,
@@ -501,7 +512,8 @@ def rerank(
         "temperature": temperature,
         "top_p": top_p,
         "num_choices": num_choices,
-        "logprobs": logprobs,
+        "logprobs": wants_logprobs,
+        "judge_logprobs": judge_logprobs,
         "logprob_reduction": logprob_reduction,
         "orm_prod": orm_prod,
         "score_all_candidates": score_all_candidates,
@@ -518,7 +530,7 @@ def rerank(
 
         candidates = await _generate(state, problem, n)
         await _public_tests(state, problem, candidates, fallbacks)
-        _note_logprobs(candidates, logprobs, fallbacks)
+        _note_logprobs(candidates, wants_logprobs, fallbacks)
         if uses_reward:
             await _rewards(state, problem, candidates, fallbacks)
 
@@ -561,7 +573,7 @@ def rerank(
             "fallbacks": fallbacks,
             "post_hoc_hidden_tests": score_all_candidates,
         }
-        record.setdefault("oracle", False)  # the choice never saw a hidden test
+        record[ORACLE_KEY] = False  # the choice never saw a hidden test (post-hoc runs aside)
         state.output = chosen.chosen_output()
         state.messages.append(chosen.choice.message)
         set_code(state, chosen.code)
@@ -576,16 +588,19 @@ def rerank(
                 config = GenerateConfig(
                     temperature=temperature,
                     top_p=top_p,
-                    logprobs=True if logprobs else None,
+                    logprobs=True if wants_logprobs else None,
                     num_choices=wanted if num_choices and wanted > 1 else None,
                 )
-                output = await current.generate(model, state.messages, config)
+                # each candidate its own draw: --cache would answer all n with the first
+                output = await current.generate(model, state.messages, config, draw=len(candidates))
                 choices = output.choices[:wanted] or [  # no choice: a candidate without a program
                     ChatCompletionChoice(message=ModelOutput.from_content(output.model, "").message)
                 ]
                 for choice in choices:
                     candidate = _Candidate(len(candidates), output, choice)
-                    candidate.code = extract_code(choice.message.text, problem.language)
+                    candidate.code = extract_code(
+                        choice.message.text, problem.language, problem.entry_point
+                    )
                     candidate.logprob_sum, candidate.num_tokens = logprob_stats(choice.logprobs)
                     candidates.append(candidate)
         return candidates
@@ -606,7 +621,7 @@ def rerank(
                     candidate.public_passed = 0
             return
         runs: dict[str, tuple[int, dict[str, int]]] = {}
-        async with stage(state, "public_tests"):
+        async with stage(state, "execute"):
             for candidate in candidates:
                 candidate.public_total = len(tests)
                 if candidate.code is None:
@@ -630,8 +645,8 @@ def rerank(
         if reward_mode == "judge":
             config = GenerateConfig(
                 temperature=0.0,
-                logprobs=True if logprobs else None,
-                top_logprobs=JUDGE_TOP_LOGPROBS if logprobs else None,
+                logprobs=True if judge_logprobs else None,
+                top_logprobs=JUDGE_TOP_LOGPROBS if judge_logprobs else None,
             )
         else:
             config = GenerateConfig(temperature=0.0)
@@ -657,7 +672,7 @@ def rerank(
                 f"reward_model: no score could be read from the answer for {len(unread)} of "
                 f"{len(with_code)} programs; they rank below the scored ones"
             )
-        if reward_mode == "judge" and logprobs:
+        if judge_logprobs:
             from_text = [c for c in with_code if c.reward_source == "text"]
             if from_text:
                 fallbacks.append(
@@ -671,9 +686,7 @@ def rerank(
 def _note_logprobs(candidates: Sequence[_Candidate], requested: bool, fallbacks: list[str]) -> None:
     with_code = [c for c in candidates if c.code is not None]
     missing = [c for c in with_code if c.logprob_sum is None]
-    if not requested:
-        fallbacks.append("logprobs: not requested (logprobs=false); they rank every program equal")
-    elif missing:
+    if requested and missing:
         fallbacks.append(
             f"logprobs: the provider returned no log-probabilities for {len(missing)} of "
             f"{len(with_code)} programs; those rank below the others on this criterion "

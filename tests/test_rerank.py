@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from inspect_ai import Task, eval
+from inspect_ai._util.config import parse_cli_args
 from inspect_ai.log import EvalSample, resolve_sample_attachments
 from inspect_ai.model import (
     ChatCompletionChoice,
@@ -27,7 +28,6 @@ from inspect_ai.tool import ToolChoice, ToolInfo
 
 from codecrucible.errors import InputError
 from codecrucible.solvers.rerank import (
-    JUDGE_TEMPLATE,
     classifier_score,
     judge_probability,
     logprob_stats,
@@ -187,15 +187,13 @@ def test_public_tests_pick_the_passing_candidate_among_failing_ones(tmp_path: Pa
     # the passing one, then the failing programs in order, then the answer without one
     assert [c["rank"] for c in candidates] == [2, 4, 1, 3]
     assert all(c["logprob_mean"] is None and c["reward"] is None for c in candidates)
-    assert any(
-        "logprobs: the provider returned no log-probabilities for 3 of 3" in f
-        for f in record["fallbacks"]
-    )
+    # nothing reads log-probabilities here, so none are asked for (and none are missed)
+    assert record["parameters"]["logprobs"] is False and record["fallbacks"] == []
     # exactly n generations, each with the task's prompt, sampled at the default temperature
     events = _model_events(sample)
     assert len(events) == 4 and _calls(sample, "generate") == 4
     assert _calls(sample, "reward_model") == 0
-    assert all(e.config.temperature == 0.8 and e.config.logprobs is True for e in events)
+    assert all(e.config.temperature == 0.8 and e.config.logprobs is None for e in events)
     assert all([m.role for m in e.input] == ["system", "user"] for e in events)
     assert STATEMENT in events[0].input[1].text
     # the sample reads as the prompt and the chosen answer; the scorer scores its program
@@ -204,7 +202,7 @@ def test_public_tests_pick_the_passing_candidate_among_failing_ones(tmp_path: Pa
     assert sample.messages[-1].text == PAIRS_RIGHT and len(sample.messages) == 3
     assert _score(sample) == "C"
     spans = {e.name for e in sample.events if e.event == "span_begin"}  # type: ignore[union-attr]
-    assert {"generate", "public_tests", "select"} <= spans and "reward_model" not in spans
+    assert {"generate", "execute", "select"} <= spans and "reward_model" not in spans
     [choice] = [i for i in _infos(sample) if i.startswith("chose candidate 2 of 4")]
     assert "| 2 (chosen) | yes | 1/1 | - | 1 |" in choice
 
@@ -543,8 +541,9 @@ def test_judge_template_from_the_command_line_keeps_its_commas(tmp_path: Path) -
         tmp_path,
         n=1,
         by="reward_model",
-        judge_template=["Judge this", " carefully: {code}"],  # what -S makes of a comma
         system_prompt_id="none",
+        # Inspect's CLI parsing: YAML, then split at the comma into a list
+        **parse_cli_args(['judge_template="Judge this, carefully: {code}"']),
     )
     assert _model_events(sample)[1].input[0].text.startswith("Judge this, carefully: ```python")
     assert [m.role for m in _model_events(sample)[0].input] == ["user"]
@@ -649,6 +648,91 @@ def test_bad_parameters_say_what_is_wrong(parameters: dict[str, Any]) -> None:
         rerank(**parameters)
 
 
-def test_the_default_judge_template_names_every_field() -> None:
-    for field in ("{statement}", "{starter_code}", "{public_tests}", "{code}"):
-        assert field in JUDGE_TEMPLATE
+def test_a_template_read_as_yaml_structure_is_refused_with_the_fix() -> None:
+    for parameter in ("judge_template", "prompt_template"):
+        arguments = parse_cli_args([f"{parameter}=Is this right: {{code}}"])
+        assert isinstance(arguments[parameter], dict)
+        with pytest.raises(InputError, match="quote the whole template"):
+            rerank(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("0.25", (0.25, "number")),
+        ("score: 0.7", (0.7, "number")),
+        ("1.5", (1.0, "number")),  # clamped into [0, 1]
+        ("-2", (0.0, "number")),
+        ("nan", (None, "unparsed")),  # never reaches the sort
+        ("inf", (None, "unparsed")),
+        ("-infinity", (None, "unparsed")),
+        ("no idea", (None, "unparsed")),
+    ],
+)
+def test_classifier_scores_are_probabilities_or_nothing(
+    answer: str, expected: tuple[float | None, str]
+) -> None:
+    assert classifier_score(ModelOutput.from_content("m", answer)) == expected
+
+
+@requires_bwrap
+def test_candidates_are_distinct_draws_under_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --cache, n samples of one prompt must not all be the first one's answer."""
+    monkeypatch.setenv("INSPECT_CACHE_DIR", str(tmp_path / "cache"))
+    [log] = eval(
+        _example("sum-of-pairs", tmp_path),
+        model=_model(PAIRS_WRONG, PAIRS_RIGHT, NO_CODE),
+        solver=rerank(n=3),
+        cache=True,
+        log_dir=str(tmp_path),
+        display="none",
+    )
+    assert log.status == "success", log.error
+    [sample] = log.samples or []
+    codes = [c["code"] for c in _candidates(sample)]
+    assert codes == [_code(PAIRS_WRONG), _code(PAIRS_RIGHT), None]
+    assert _record(sample)["chosen"] == 1
+
+
+@requires_bwrap
+@pytest.mark.parametrize(
+    ("parameters", "generator", "judge"),
+    [
+        ({}, None, None),  # nothing reads them: not asked for
+        ({"logprobs": True}, True, None),  # recorded on request
+        ({"by": "logprobs"}, True, None),
+        ({"by": "reward_model"}, None, True),  # the judge's P(Yes)
+        ({"by": "reward_model", "orm_prod": "normalized"}, True, True),
+        ({"by": "reward_model", "logprobs": False}, None, None),
+    ],
+)
+def test_log_probabilities_are_asked_for_only_where_read(
+    parameters: dict[str, Any], generator: bool | None, judge: bool | None, tmp_path: Path
+) -> None:
+    sample = _run(
+        _example("sum-of-pairs", tmp_path),
+        _model(PAIRS_RIGHT, _judge(0.9)),
+        tmp_path,
+        n=1,
+        **parameters,
+    )
+    events = _model_events(sample)
+    assert events[0].config.logprobs is generator
+    if "by" in parameters and parameters["by"] == "reward_model":
+        assert events[1].config.logprobs is judge
+
+
+def test_a_reward_model_error_raises_rather_than_scoring(tmp_path: Path) -> None:
+    """A failed judge call is the machinery's fault: the sample errors (Inspect retries)."""
+    judge = get_model("mockllm/model", custom_outputs=[RuntimeError("judge down")])
+    [log] = eval(
+        _example("sum-of-pairs", tmp_path),
+        model=_model(PAIRS_RIGHT),
+        solver=rerank(n=1, by="reward_model", reward_model=judge),
+        log_dir=str(tmp_path),
+        display="none",
+    )
+    assert log.status == "error"
+    assert log.error is not None and "judge down" in log.error.message
