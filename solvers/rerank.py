@@ -33,13 +33,11 @@ The reward model is reached through Inspect's model API, so any provider serves 
   0, or a probability written as a number).
 - `reward_mode=classifier`: the model is sent CodeRM's ORM input (the statement in
   a docstring, then the program) and must answer with P(pass) as a number. That
-  is the contract of a sequence classifier served behind a provider; Inspect's
-  own `hf` provider cannot serve one: it loads `AutoModelForCausalLM` (or another
-  `auto_model_class`) and calls `generate()`, which sequence classifiers do not
-  have (`AttributeError`), so class scores never come back through it. A
-  trained ORM such as CodeRM's `codegenning/starcoder2-3b-orm-v0` needs a small
-  custom `@modelapi` provider that runs the classifier and answers
-  `f"{softmax[1]:.6f}"` (or a server that does the same).
+  is the contract of a sequence classifier served behind a provider. Inspect's
+  own `hf` provider cannot serve one (it loads causal language models and calls
+  `generate()`), so codecrucible adds `hf_classifier/<folder or hub id>`
+  (`codecrucible.models`, with the `local-model` extra), which answers with the
+  classifier's softmax P(pass): e.g. CodeRM's `codegenning/starcoder2-3b-orm-v0`.
 
 What the log keeps, per sample, under `codecrucible` in the metadata:
 `candidates`, one entry per generated candidate in order of generation (its

@@ -3,6 +3,7 @@
 Names: `codecrucible/humaneval`, `--solver codecrucible/reference`, `sandbox="bwrap"`.
 """
 
+from codecrucible.models import hf_classifier
 from codecrucible.sandboxes import BwrapSandboxEnvironment
 from codecrucible.scorers import tests
 from codecrucible.solvers import alphacodium, feedback, reference, rerank, seidr, single_turn
