@@ -26,10 +26,20 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from inspect_ai.model import CachePolicy, ChatMessage, GenerateConfig, Model, ModelOutput
+from inspect_ai._util.error import PrerequisiteError
+from inspect_ai.model import (
+    CachePolicy,
+    ChatMessage,
+    GenerateConfig,
+    Model,
+    ModelOutput,
+    get_model,
+)
+from inspect_ai.model._providers.none import NoModel
 from inspect_ai.solver import TaskState
 from inspect_ai.util import span
 
+from codecrucible.errors import InputError
 from codecrucible.execution import ExecutionResult, Verdict, execute
 from codecrucible.problem import CodeProblem, Limits, TestCase
 
@@ -92,6 +102,20 @@ def _draw_cache(model: Model, config: GenerateConfig, draw: int | None) -> bool 
         return policy or False
     base = CachePolicy() if policy is True else policy
     return base.model_copy(update={"scopes": {**base.scopes, "codecrucible_draw": str(draw)}})
+
+
+def solver_model(solver: str) -> Model:
+    """The model under evaluation, or a one-line error saying that this solver needs one."""
+    try:
+        model = get_model()
+    except PrerequisiteError:
+        model = None
+    if model is None or isinstance(model.api, NoModel):  # `--model none`
+        raise InputError(
+            f"{solver} calls a model and --model none gives none; name one (e.g. --model "
+            "openai/gpt-4o); only codecrucible/reference runs without a model"
+        )
+    return model
 
 
 def solver_record(state: TaskState) -> dict[str, Any]:

@@ -126,7 +126,6 @@ from inspect_ai.model import (
     GenerateConfig,
     Model,
     ModelOutput,
-    get_model,
 )
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import span
@@ -145,6 +144,7 @@ from codecrucible.solvers._stages import (
     StopReason,
     describe_failures,
     run_tests,
+    solver_model,
     solver_record,
     stage,
 )
@@ -1616,7 +1616,7 @@ def alphacodium(
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         problem = problem_for(state.metadata, state.sample_id)
         form = ai_test_format(problem)
-        model = get_model()
+        model = solver_model("alphacodium")
         budget = max_model_calls(settings, len(problem.public_tests))
         flow = _Flow(
             state=state,

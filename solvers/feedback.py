@@ -49,7 +49,6 @@ from inspect_ai.model import (
     ChatMessageSystem,
     ChatMessageUser,
     ModelOutput,
-    get_model,
 )
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import span
@@ -66,6 +65,7 @@ from codecrucible.solvers._stages import (
     StopReason,
     describe_failures,
     run_tests,
+    solver_model,
     solver_record,
     stage,
 )
@@ -217,7 +217,7 @@ def feedback(
                 "not measure the model",
                 source="feedback",
             )
-        model = get_model()
+        model = solver_model("feedback")
         messages: list[ChatMessage] = list(state.messages)
         turns: list[Turn] = []
         stopped: StopReason = "budget"

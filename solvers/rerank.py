@@ -89,7 +89,7 @@ from codecrucible.prompts import (
     template_argument,
 )
 from codecrucible.solvers._code import set_code
-from codecrucible.solvers._stages import ORACLE_KEY, run_tests, solver_record, stage
+from codecrucible.solvers._stages import ORACLE_KEY, run_tests, solver_model, solver_record, stage
 
 RECORD_KEY = "rerank"
 """Where the reranking's record goes in the sample's `codecrucible` metadata."""
@@ -578,7 +578,7 @@ def rerank(
         return state
 
     async def _generate(state: TaskState, problem: CodeProblem, count: int) -> list[_Candidate]:
-        model = get_model()
+        model = solver_model("rerank")
         candidates: list[_Candidate] = []
         async with stage(state, "generate") as current:
             while len(candidates) < count:

@@ -59,7 +59,6 @@ from inspect_ai.model import (
     ChatMessageUser,
     GenerateConfig,
     ModelOutput,
-    get_model,
 )
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import span
@@ -76,6 +75,7 @@ from codecrucible.solvers._stages import (
     StopReason,
     describe_failures,
     run_tests,
+    solver_model,
     solver_record,
     stage,
 )
@@ -320,7 +320,7 @@ class _Search:
     ) -> None:
         self.state = state
         self.problem = problem
-        self.model = get_model()
+        self.model = solver_model("seidr")
         self.validation = validation
         self.description = description
         self.system = system

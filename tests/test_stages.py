@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
+import pytest
 from inspect_ai import eval
 from inspect_ai.model import CachePolicy, GenerateConfig, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
@@ -85,3 +87,18 @@ def test_draws_of_one_prompt_are_cached_apart() -> None:
     assert isinstance(scoped, CachePolicy)
     assert scoped.expiry == "1h" and scoped.scopes == {"mine": "kept", "codecrucible_draw": "5"}
     assert policy.scopes == {"mine": "kept"}  # the user's policy is not changed
+
+
+@pytest.mark.parametrize("name", ["feedback", "seidr", "rerank", "alphacodium"])
+def test_model_none_says_the_solver_needs_a_model(name: str, tmp_path: Path) -> None:
+    solver_factory = getattr(importlib.import_module("codecrucible.solvers"), name)
+    [log] = eval(
+        custom(path=str(EXAMPLE)),
+        model="none",
+        solver=solver_factory(),
+        limit=1,
+        log_dir=str(tmp_path),
+        display="none",
+    )
+    assert log.status == "error" and log.error is not None
+    assert f"{name} calls a model and --model none gives none" in log.error.message
