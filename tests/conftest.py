@@ -9,16 +9,22 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("INSPECT_LOG_LEVEL", "warning")
 
+import json
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from inspect_ai import Task
+from inspect_ai.event import InfoEvent, ModelEvent
+from inspect_ai.log import EvalSample
 from inspect_ai.model import Model, ModelOutput, ModelUsage, get_model
 
 from codecrucible.execution import close_worker_pools
 from codecrucible.sandboxes.bwrap import BwrapSandboxEnvironment, bwrap_unavailable_reason
+from codecrucible.tasks.custom import custom
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CODE_CONTESTS_FIXTURE = FIXTURES / "code_contests.jsonl"
@@ -74,3 +80,54 @@ def scripted_output(content: str) -> ModelOutput:
 def scripted_model(*contents: str) -> Model:
     """mockllm answering with these contents, in order."""
     return get_model("mockllm/model", custom_outputs=[scripted_output(c) for c in contents])
+
+
+# ---- reading solver runs back from their logs (shared by the solver tests)
+
+EXAMPLES = Path(__file__).parent.parent / "examples" / "problems.jsonl"
+
+
+def fenced_answer(code: str) -> str:
+    """A model answer holding `code` in a python block, after a line of prose."""
+    return f"Here it is.\n\n```python\n{code}```\n"
+
+
+def example_task(problem_id: str, tmp_path: Path) -> Task:
+    """The custom task of one problem of examples/problems.jsonl."""
+    for line in EXAMPLES.read_text().splitlines():
+        if json.loads(line)["id"] == problem_id:
+            path = tmp_path / f"{problem_id}.jsonl"
+            path.write_text(line + "\n")
+            return custom(path=str(path))
+    raise AssertionError(f"no example {problem_id}")
+
+
+def score_of(sample: EvalSample) -> Any:
+    """The `tests` scorer's value for a sample."""
+    assert sample.scores
+    return sample.scores["tests"].value
+
+
+def stage_calls(sample: EvalSample) -> dict[str, int]:
+    """Model calls per stage, for the stages that made any."""
+    stages = sample.metadata["codecrucible"]["stages"]
+    return {name: entry["calls"] for name, entry in stages.items() if entry["calls"]}
+
+
+def model_events(sample: EvalSample) -> list[ModelEvent]:
+    """Every model call of a sample, in order."""
+    return [event for event in sample.events if isinstance(event, ModelEvent)]
+
+
+def user_prompts(sample: EvalSample) -> list[str]:
+    """The last (user) message of every model call, in order."""
+    return [event.input[-1].text for event in model_events(sample)]
+
+
+def info_texts(sample: EvalSample, source: str | None = None) -> list[str]:
+    """The transcript's info events (from one source, if given) as text."""
+    return [
+        str(event.data)
+        for event in sample.events
+        if isinstance(event, InfoEvent) and (source is None or event.source == source)
+    ]

@@ -29,9 +29,16 @@ from codecrucible.solvers.alphacodium import (
 )
 from codecrucible.tasks.code_contests import code_contests
 from codecrucible.tasks.custom import custom
-from tests.conftest import CODE_CONTESTS_FIXTURE, requires_bwrap, scripted_model
-
-EXAMPLES = Path(__file__).parent.parent / "examples" / "problems.jsonl"
+from tests.conftest import (
+    CODE_CONTESTS_FIXTURE,
+    EXAMPLES,
+    info_texts,
+    requires_bwrap,
+    score_of,
+    scripted_model,
+    stage_calls,
+    user_prompts,
+)
 
 # ---------------------------------------------------------------- scripted answers
 
@@ -228,25 +235,6 @@ def _record(sample: EvalSample) -> dict[str, Any]:
     return record
 
 
-def _stage_calls(sample: EvalSample) -> dict[str, int]:
-    stages = sample.metadata["codecrucible"]["stages"]
-    return {name: entry["calls"] for name, entry in stages.items() if entry["calls"]}
-
-
-def _prompts(sample: EvalSample) -> list[str]:
-    """The user prompt of every model call, in order."""
-    return [event.input[-1].text for event in sample.events if event.event == "model"]
-
-
-def _infos(sample: EvalSample) -> list[str]:
-    return [str(e.data) for e in sample.events if e.event == "info" and e.source == "alphacodium"]
-
-
-def _score(sample: EvalSample) -> Any:
-    assert sample.scores
-    return sample.scores["tests"].value
-
-
 def _code(sample: EvalSample) -> str:
     code = sample.store["codecrucible:code"]
     assert isinstance(code, str)
@@ -268,7 +256,7 @@ def test_full_flow_on_a_stdin_problem(tmp_path: Path) -> None:
     )
     sample = _run(custom(path=str(EXAMPLES)), script, tmp_path, number_of_ai_tests=2)
     record = _record(sample)
-    assert _stage_calls(sample) == {
+    assert stage_calls(sample) == {
         "self_reflection": 1,
         "possible_solutions": 1,
         "choose_best_solution": 1,
@@ -276,7 +264,7 @@ def test_full_flow_on_a_stdin_problem(tmp_path: Path) -> None:
         "initial_code_generation": 2,
         "ai_tests": 1,
     }
-    assert len(_prompts(sample)) == len(script) == record["calls"] == 7
+    assert len(user_prompts(sample)) == len(script) == record["calls"] == 7
     assert record["self_reflection"] == "- read n pairs\n- print each sum"
     assert record["tests_explanations"][0]["explanation"] == "worked out by hand"
     assert record["possible_solutions"] == ["Direct sum", "Streaming sum"]
@@ -302,15 +290,15 @@ def test_full_flow_on_a_stdin_problem(tmp_path: Path) -> None:
     ]
     assert record["anchors"] == 2
     assert _code(sample) == SUM
-    assert _score(sample) == "C"
-    prompts = _prompts(sample)
+    assert score_of(sample) == "C"
+    prompts = user_prompts(sample)
     assert "(1 example in all)" in prompts[0]
     assert "- read n pairs" in prompts[1] and "worked out by hand" in prompts[1]
     assert "approach Streaming sum" in prompts[2] and "Brute force" not in prompts[2]
     assert "Write 2 more diverse tests" in prompts[3]
     assert "the chosen approach Direct sum" in prompts[4] == prompts[5]
     assert "Test report" in prompts[6] and "Expected:\n```\n5\n```" in prompts[6]
-    infos = _infos(sample)
+    infos = info_texts(sample, "alphacodium")
     assert any(i.startswith("AI-generated tests (2):") and '"1\\n2 2\\n"' in i for i in infos)
     assert any("chosen solution: 'Direct sum'" in i for i in infos)
     spans = {e.name for e in sample.events if e.event == "span_begin"}  # type: ignore[union-attr]
@@ -345,17 +333,20 @@ def test_initial_code_cycles_through_the_solutions_and_keeps_the_closest(tmp_pat
     assert [a["distance"] for a in record["initial_attempts"]] == [10.0, 12.0, 6.0, None, 12.0]
     assert record["initial_passed"] is False
     assert _code(sample) == PRODUCT
-    assert _stage_calls(sample) == {
+    assert stage_calls(sample) == {
         "self_reflection": 1,
         "possible_solutions": 1,
         "choose_best_solution": 1,
         "initial_code_generation": 5,
     }
-    prompts = _prompts(sample)
+    prompts = user_prompts(sample)
     assert "the chosen approach A" in prompts[3] and "the chosen approach A" in prompts[4]
     assert "approach C" in prompts[5] and "approach A" in prompts[6] and "approach B" in prompts[7]
-    assert any("keeping attempt 3, the closest (distance 6.0)" in i for i in _infos(sample))
-    assert _score(sample) == "I"
+    assert any(
+        "keeping attempt 3, the closest (distance 6.0)" in i
+        for i in info_texts(sample, "alphacodium")
+    )
+    assert score_of(sample) == "I"
 
 
 @requires_bwrap
@@ -383,15 +374,15 @@ def test_a_public_fix_that_breaks_an_anchor_is_reverted(tmp_path: Path) -> None:
         {"test": 2, "changed": True, "anchors_passed": True},
     ]
     assert record["public_passed"] is True
-    assert _stage_calls(sample)["public_tests"] == 4  # two fixes of two calls each
-    prompts = _prompts(sample)
+    assert stage_calls(sample)["public_tests"] == 4  # two fixes of two calls each
+    prompts = user_prompts(sample)
     assert "print(abs(a) + abs(b))" in prompts[4]  # the first analysis saw the initial code
     assert "print(abs(a) + abs(b))" in prompts[5] and "a wrong formula" in prompts[5]
     assert "print(abs(a) + abs(b))" in prompts[6]  # the second analysis: the code reverted
     assert record["anchors"] == 2  # both public tests
     assert record["ai_fixes"] == []  # public tests at both ends pass: no calls
     assert len(prompts) == 8 == record["calls"]
-    assert _code(sample) == SUM and _score(sample) == "C"
+    assert _code(sample) == SUM and score_of(sample) == "C"
 
 
 @requires_bwrap
@@ -445,9 +436,9 @@ def test_ai_test_fixes_kept_when_the_crash_is_gone_reverted_when_still_wrong(
     assert record["reverts"] == [
         {"stage": "ai_tests", "test": 3, "reason": "the fix still fails the test"}
     ]
-    assert "ZeroDivisionError" in _prompts(sample)[5]  # the crash is reported to the fix
+    assert "ZeroDivisionError" in user_prompts(sample)[5]  # the crash is reported to the fix
     assert record["calls"] == 7
-    assert _code(sample) == SUM and _score(sample) == "C"
+    assert _code(sample) == SUM and score_of(sample) == "C"
 
 
 @requires_bwrap
@@ -473,7 +464,7 @@ def test_a_fix_whose_code_does_not_compile_keeps_the_code(tmp_path: Path) -> Non
     record = _record(sample)
     assert record["public_fixes"] == [{"test": 1, "changed": False}]
     assert record["calls"] == 5
-    assert any("does not compile" in i for i in _infos(sample))
+    assert any("does not compile" in i for i in info_texts(sample, "alphacodium"))
     assert _code(sample) == DIFF
 
 
@@ -521,12 +512,12 @@ def test_one_call_fixes_with_malformed_yaml_on_a_functional_problem(tmp_path: Pa
     ]
     assert record["ai_tests_dropped"] == 1
     assert record["parse_failures"] == []
-    assert _stage_calls(sample)["public_tests"] == 1
+    assert stage_calls(sample)["public_tests"] == 1
     assert record["public_passed"] is True
     assert record["anchors"] == 3  # the public test and both AI tests
     assert _code(sample) == right
-    assert _score(sample) == "C"
-    prompts = _prompts(sample)
+    assert score_of(sample) == "C"
+    prompts = user_prompts(sample)
     assert "`args` is a JSON array" in prompts[3]
     assert "fixed_code" in prompts[5] and "Define `longest_run`" in prompts[5]
 
@@ -565,8 +556,8 @@ def test_assert_problem_with_ai_asserts(tmp_path: Path) -> None:
         {"test": 3, "origin": "AI", "outcome": "reverted: broke an anchor"}
     ]
     assert record["calls"] == 6
-    assert _code(sample) == right and _score(sample) == "C"
-    assert "Each test is `test`: Python assert statements" in _prompts(sample)[3]
+    assert _code(sample) == right and score_of(sample) == "C"
+    assert "Each test is `test`: Python assert statements" in user_prompts(sample)[3]
 
 
 CLOSE_ELEMENTS = {
@@ -616,8 +607,8 @@ def test_no_public_tests_assert_problem(tmp_path: Path) -> None:
     assert record["anchors"] == 2
     assert record["calls"] == 6
     assert record["max_calls"] == max_model_calls(AlphaCodiumSettings(), 0)
-    assert "no worked examples" in _prompts(sample)[0]
-    assert _code(sample) == right and _score(sample) == "C"
+    assert "no worked examples" in user_prompts(sample)[0]
+    assert _code(sample) == right and score_of(sample) == "C"
 
 
 @requires_bwrap
@@ -632,7 +623,7 @@ def test_no_public_tests_stdin(tmp_path: Path) -> None:
     sample = _run(_task(tmp_path, NO_PUBLIC), script, tmp_path)
     record = _record(sample)
     assert record["test_kind"] == "stdin" and record["calls"] == 5 and record["anchors"] == 1
-    assert _score(sample) == "C"
+    assert score_of(sample) == "C"
 
 
 @requires_bwrap
@@ -662,16 +653,16 @@ def test_malformed_yaml_is_asked_again_then_defaults(tmp_path: Path) -> None:
     assert record["possible_solutions"] == []
     assert record["chosen_solution"] == "Mine"
     assert record["ai_tests"] == [{"input": "1\n2 2\n", "output": "4\n"}]
-    assert _stage_calls(sample) == {
+    assert stage_calls(sample) == {
         "self_reflection": 2,
         "possible_solutions": 3,
         "choose_best_solution": 1,
         "generate_ai_tests": 1,
         "initial_code_generation": 1,
     }
-    assert "No candidate solutions were proposed." in _prompts(sample)[5]
-    assert any("going on with defaults" in i for i in _infos(sample))
-    assert _score(sample) == "C"
+    assert "No candidate solutions were proposed." in user_prompts(sample)[5]
+    assert any("going on with defaults" in i for i in info_texts(sample, "alphacodium"))
+    assert score_of(sample) == "C"
 
 
 @requires_bwrap
@@ -696,12 +687,12 @@ def test_validate_self_reflection_orders_the_public_tests(tmp_path: Path) -> Non
     )
     record = _record(sample)
     assert record["public_order"] == [1, 0]
-    assert _stage_calls(sample)["validate_self_reflection"] == 1
+    assert stage_calls(sample)["validate_self_reflection"] == 1
     assert record["tests_explanations"][0]["input"] == "1\n-1 -2"
     # the hardest test (-1 -2) now comes first, and its fix sees its checked explanation
     assert record["public_fixes"] == [{"test": 1, "changed": True}]
-    assert "checked again" in _prompts(sample)[5]
-    assert _code(sample) == SUM and _score(sample) == "C"
+    assert "checked again" in user_prompts(sample)[5]
+    assert _code(sample) == SUM and score_of(sample) == "C"
 
 
 @requires_bwrap
@@ -714,11 +705,11 @@ def test_baseline_is_one_call(tmp_path: Path) -> None:
         stage_temperatures=False,
         frequency_penalty=None,
     )
-    assert _stage_calls(sample) == {"baseline": 1}
+    assert stage_calls(sample) == {"baseline": 1}
     [event] = [e for e in sample.events if e.event == "model"]
     assert event.config.temperature is None and event.config.frequency_penalty is None
     assert _record(sample)["max_calls"] == 1
-    assert _score(sample) == "C"
+    assert score_of(sample) == "C"
 
 
 # ---------------------------------------------------------------- exact budgets
@@ -803,15 +794,15 @@ def test_an_always_wrong_model_makes_exactly_the_budgeted_calls(
     record = _record(sample)
     assert len(script) == expected
     assert record["calls"] == expected
-    assert sum(_stage_calls(sample).values()) == expected
+    assert sum(stage_calls(sample).values()) == expected
     assert len([e for e in sample.events if e.event == "model"]) == expected
     assert record["max_calls"] == max_model_calls(settings, len(examples)) >= expected
     assert record["parse_failures"] == []
-    assert _score(sample) == "I"
+    assert score_of(sample) == "I"
     if case == "defaults":
         assert expected == 26
     if problem == "code_contests":  # the short description leaves out the examples
-        analysis = next(p for p in _prompts(sample) if "Analyse the code and the failure" in p)
+        analysis = next(p for p in user_prompts(sample) if "Analyse the code and the failure" in p)
         assert "Print a + b." in analysis and "Example" not in analysis
 
 
@@ -826,7 +817,7 @@ def test_an_always_unparsable_model_makes_exactly_the_budgeted_calls(tmp_path: P
     record = _record(sample)
     assert record["calls"] == expected
     assert len([e for e in sample.events if e.event == "model"]) == expected
-    assert _stage_calls(sample) == {
+    assert stage_calls(sample) == {
         "self_reflection": 3,
         "possible_solutions": 3,
         "choose_best_solution": 3,
@@ -836,7 +827,7 @@ def test_an_always_unparsable_model_makes_exactly_the_budgeted_calls(tmp_path: P
         "ai_tests": 6,  # the public test at each end: 3 answers each
     }
     assert record["ai_tests"] == []
-    assert _score(sample) == "I"
+    assert score_of(sample) == "I"
 
 
 # ---------------------------------------------------------------- parts
@@ -1091,7 +1082,7 @@ def test_an_ai_test_that_parses_but_does_not_compile_is_dropped(tmp_path: Path) 
     assert record["ai_tests_dropped"] == 1
     assert record["stopped"] == "passed"
     assert sample.metadata["codecrucible"]["oracle"] is False
-    assert _score(sample) == "C"
+    assert score_of(sample) == "C"
 
 
 @requires_bwrap
@@ -1113,9 +1104,9 @@ def test_an_ai_test_the_runner_refuses_is_dropped_not_fatal(
     record = _record(sample)
     assert len(record["ai_tests"]) == 2  # accepted by the (patched) check ...
     assert record["ai_tests_dropped"] == 1  # ... refused by the runner, then dropped
-    assert any("refused by the test runner" in info for info in _infos(sample))
+    assert any("refused by the test runner" in info for info in info_texts(sample, "alphacodium"))
     assert record["ai_fixes"] == [] and record["stopped"] == "passed"
-    assert _score(sample) == "C"
+    assert score_of(sample) == "C"
 
 
 @requires_bwrap
@@ -1144,7 +1135,7 @@ def test_repeated_prompts_reach_the_model_under_cache(
     [sample] = log.samples or []
     record = _record(sample)
     assert [a["passed"] for a in record["initial_attempts"]] == [False, True]
-    assert _code(sample) == SUM and _score(sample) == "C"
+    assert _code(sample) == SUM and score_of(sample) == "C"
 
 
 def test_a_model_error_raises_rather_than_scoring(tmp_path: Path) -> None:

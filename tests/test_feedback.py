@@ -17,32 +17,22 @@ from codecrucible.prompts import SYSTEM_PROMPTS
 from codecrucible.solvers.feedback import feedback
 from codecrucible.tasks.custom import custom
 from codecrucible.tasks.humaneval import humaneval
-from tests.conftest import requires_bwrap, scripted_model
-
-EXAMPLES = Path(__file__).parent.parent / "examples" / "problems.jsonl"
-
-
-def _fenced(code: str) -> str:
-    return f"Here it is.\n\n```python\n{code}```\n"
-
+from tests.conftest import (
+    example_task,
+    fenced_answer,
+    info_texts,
+    requires_bwrap,
+    score_of,
+    scripted_model,
+)
 
 # sum-of-pairs (stdin): public test "2\n1 2\n3 4\n" -> "3\n7\n"; private tests include
 # "1\n-5 5\n" -> "0\n" and one whose last pair is "-1 -2" -> "-3"
 PAIRS_HEAD = "n = int(input())\nfor _ in range(n):\n    a, b = map(int, input().split())\n"
-PAIRS_WRONG = _fenced(PAIRS_HEAD + "    print(a - b)\n")
-PAIRS_ABS = _fenced(PAIRS_HEAD + "    print(abs(a + b))\n")  # public passes, private not
-PAIRS_RIGHT = _fenced(PAIRS_HEAD + "    print(a + b)\n")
+PAIRS_WRONG = fenced_answer(PAIRS_HEAD + "    print(a - b)\n")
+PAIRS_ABS = fenced_answer(PAIRS_HEAD + "    print(abs(a + b))\n")  # public passes, private not
+PAIRS_RIGHT = fenced_answer(PAIRS_HEAD + "    print(a + b)\n")
 NO_CODE = "I would add the two numbers on each line."
-
-
-def _example(problem_id: str, tmp_path: Path) -> Task:
-    """The task of one problem of examples/problems.jsonl."""
-    for line in EXAMPLES.read_text().splitlines():
-        if json.loads(line)["id"] == problem_id:
-            path = tmp_path / f"{problem_id}.jsonl"
-            path.write_text(line + "\n")
-            return custom(path=str(path))
-    raise AssertionError(f"no example {problem_id}")
 
 
 def _run(task: Task, outputs: list[str], log_dir: Path, **parameters: Any) -> EvalSample:
@@ -70,19 +60,10 @@ def _model_inputs(sample: EvalSample) -> list[list[Any]]:
     return [event.input for event in sample.events if event.event == "model"]
 
 
-def _infos(sample: EvalSample) -> list[str]:
-    return [str(event.data) for event in sample.events if event.event == "info"]
-
-
-def _score(sample: EvalSample) -> Any:
-    assert sample.scores
-    return sample.scores["tests"].value
-
-
 @requires_bwrap
 def test_retries_with_the_failures_until_the_public_tests_pass(tmp_path: Path) -> None:
     sample = _run(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         [PAIRS_WRONG, NO_CODE, PAIRS_RIGHT, PAIRS_WRONG],
         tmp_path,
     )
@@ -101,7 +82,7 @@ def test_retries_with_the_failures_until_the_public_tests_pass(tmp_path: Path) -
     assert stages["generate"]["calls"] == 3 and stages["execute"]["calls"] == 0
     inputs = _model_inputs(sample)
     assert len(inputs) == 3  # the fourth scripted answer was never asked for
-    assert _score(sample) == "C"  # the hidden tests pass too
+    assert score_of(sample) == "C"  # the hidden tests pass too
     assert sample.output.completion == PAIRS_RIGHT
 
     # the first call: the task's own prompt, with the default system prompt before it
@@ -134,13 +115,13 @@ def test_retries_with_the_failures_until_the_public_tests_pass(tmp_path: Path) -
     spans = {e.name for e in sample.events if e.event == "span_begin"}  # type: ignore[union-attr]
     assert {"turn 1", "turn 2", "turn 3", "generate", "execute"} <= spans
     assert "turn 4" not in spans
-    assert "turn 2: no program in the answer (no fenced code block)" in _infos(sample)
+    assert "turn 2: no program in the answer (no fenced code block)" in info_texts(sample)
 
 
 @requires_bwrap
 def test_an_always_wrong_model_gets_exactly_max_turns_generations(tmp_path: Path) -> None:
     sample = _run(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         [PAIRS_WRONG] * 4 + [PAIRS_RIGHT],  # a fifth call would pass
         tmp_path,
         max_turns=4,
@@ -153,30 +134,30 @@ def test_an_always_wrong_model_gets_exactly_max_turns_generations(tmp_path: Path
     inputs = _model_inputs(sample)
     assert len(inputs) == 4
     assert [len(messages) for messages in inputs] == [2, 4, 6, 8]
-    assert _score(sample) == "I"
+    assert score_of(sample) == "I"
     # no report is written after the last turn: nobody would read it
     assert isinstance(sample.messages[-1], ChatMessageAssistant)
     assert len(sample.messages) == 2 + 4 + 3
-    assert any(info.startswith("budget spent (4 turns)") for info in _infos(sample))
+    assert any(info.startswith("budget spent (4 turns)") for info in info_texts(sample))
 
 
 @requires_bwrap
 def test_max_turns_one_is_a_single_generation(tmp_path: Path) -> None:
     sample = _run(
-        _example("sum-of-pairs", tmp_path), [PAIRS_WRONG, PAIRS_RIGHT], tmp_path, max_turns=1
+        example_task("sum-of-pairs", tmp_path), [PAIRS_WRONG, PAIRS_RIGHT], tmp_path, max_turns=1
     )
     assert len(_model_inputs(sample)) == 1
-    assert _record(sample)["turns"] == 1 and _score(sample) == "I"
+    assert _record(sample)["turns"] == 1 and score_of(sample) == "I"
 
 
 @requires_bwrap
 def test_a_problem_without_public_tests_gets_one_generation(tmp_path: Path) -> None:
-    right = _fenced(
+    right = fenced_answer(
         "def has_close_elements(numbers, threshold):\n    return any(\n"
         "        abs(a - b) < threshold\n        for i, a in enumerate(numbers)\n"
         "        for b in numbers[i + 1:]\n    )\n"
     )
-    wrong = _fenced("def has_close_elements(numbers, threshold):\n    return False\n")
+    wrong = fenced_answer("def has_close_elements(numbers, threshold):\n    return False\n")
     [log] = eval(
         humaneval(docstring_tests=False),
         model=scripted_model(wrong, right),
@@ -202,20 +183,20 @@ def test_a_problem_without_public_tests_gets_one_generation(tmp_path: Path) -> N
         }
     ]
     assert len(_model_inputs(sample)) == 1
-    assert "no public tests: nothing to check, one generation" in _infos(sample)
-    assert _score(sample) == "I"  # the wrong first answer stays: nothing said it was wrong
+    assert "no public tests: nothing to check, one generation" in info_texts(sample)
+    assert score_of(sample) == "I"  # the wrong first answer stays: nothing said it was wrong
 
 
 @requires_bwrap
 def test_should_pass_private_feeds_back_the_hidden_tests_and_is_flagged(
     tmp_path: Path,
 ) -> None:
-    task = _example("sum-of-pairs", tmp_path)
+    task = example_task("sum-of-pairs", tmp_path)
     honest = _run(task, [PAIRS_ABS, PAIRS_RIGHT], tmp_path / "honest")
     assert _record(honest)["turns"] == 1  # the public test passes: the loop stops there
-    assert _score(honest) == "I"
+    assert score_of(honest) == "I"
     assert honest.metadata["codecrucible"]["oracle"] is False
-    assert not any("oracle" in info for info in _infos(honest))
+    assert not any("oracle" in info for info in info_texts(honest))
 
     oracle = _run(task, [PAIRS_ABS, PAIRS_RIGHT], tmp_path / "oracle", should_pass_private=True)
     record = _record(oracle)
@@ -225,8 +206,8 @@ def test_should_pass_private_feeds_back_the_hidden_tests_and_is_flagged(
     assert record["tests"] == 3  # one public, two private
     assert [t["tests_passed"] for t in record["history"]] == [2, 3]
     assert record["turns"] == 2 and record["passed_feedback_tests"] is True
-    assert _score(oracle) == "C"
-    infos = _infos(oracle)
+    assert score_of(oracle) == "C"
+    infos = info_texts(oracle)
     assert infos[0].startswith("oracle use (should_pass_private=true)")
     report = _model_inputs(oracle)[1][-1].text
     assert "1 of 3 tests failed." in report and "Test 3: wrong answer" in report
@@ -235,14 +216,14 @@ def test_should_pass_private_feeds_back_the_hidden_tests_and_is_flagged(
 
 @requires_bwrap
 def test_functional_problem_feedback_shows_the_call_and_both_values(tmp_path: Path) -> None:
-    wrong = _fenced("def longest_run(values):\n    return len(values)\n")
-    right = _fenced(
+    wrong = fenced_answer("def longest_run(values):\n    return len(values)\n")
+    right = fenced_answer(
         "def longest_run(values):\n    best = run = 0\n    prev = object()\n"
         "    for v in values:\n        run = run + 1 if v == prev else 1\n"
         "        prev = v\n        best = max(best, run)\n    return best\n"
     )
-    sample = _run(_example("longest-run", tmp_path), [wrong, right, wrong], tmp_path)
-    assert _record(sample)["turns"] == 2 and _score(sample) == "C"
+    sample = _run(example_task("longest-run", tmp_path), [wrong, right, wrong], tmp_path)
+    assert _record(sample)["turns"] == 2 and score_of(sample) == "C"
     assert len(_model_inputs(sample)) == 2
     report = _model_inputs(sample)[1][-1].text
     assert "Test 1: wrong answer" in report
@@ -252,14 +233,14 @@ def test_functional_problem_feedback_shows_the_call_and_both_values(tmp_path: Pa
 
 @requires_bwrap
 def test_assert_problem_feedback_shows_the_failing_assert(tmp_path: Path) -> None:
-    wrong = _fenced("def is_palindrome(text):\n    return text == text[::-1]\n")
-    right = _fenced(
+    wrong = fenced_answer("def is_palindrome(text):\n    return text == text[::-1]\n")
+    right = fenced_answer(
         "def is_palindrome(text):\n    kept = [c.lower() for c in text if c.isalnum()]\n"
         "    return kept == kept[::-1]\n"
     )
-    sample = _run(_example("is-palindrome", tmp_path), [wrong, right, wrong], tmp_path)
+    sample = _run(example_task("is-palindrome", tmp_path), [wrong, right, wrong], tmp_path)
     record = _record(sample)
-    assert record["turns"] == 2 and _score(sample) == "C"
+    assert record["turns"] == 2 and score_of(sample) == "C"
     assert [t["passed"] for t in record["history"]] == [False, True]
     report = _model_inputs(sample)[1][-1].text
     assert "Test 1: runtime error" in report
@@ -277,8 +258,10 @@ DOUBLE = {
     ],
     "private_tests": [{"kind": "stdin", "input": "1\n", "output": "2\n"}],
 }
-DOUBLE_ONE = _fenced("n = int(input())\nprint(2 if n == 1 else 0)\n")  # public 1/2, private ok
-DOUBLE_NONE = _fenced("print(0)\n")  # public 0/2
+DOUBLE_ONE = fenced_answer(
+    "n = int(input())\nprint(2 if n == 1 else 0)\n"
+)  # public 1/2, private ok
+DOUBLE_NONE = fenced_answer("print(0)\n")  # public 0/2
 
 
 @pytest.fixture
@@ -299,11 +282,11 @@ def test_keep_best_returns_the_program_that_passed_most_when_the_budget_ends(
     assert [t["tests_passed"] for t in record["history"]] == [1, 0, 0]
     assert record["final_turn"] == 1
     assert best.output.completion == DOUBLE_ONE
-    assert _score(best) == "C"  # turn 1's program passes the hidden test
+    assert score_of(best) == "C"  # turn 1's program passes the hidden test
 
     last = _run(double_task, outputs, tmp_path / "last", max_turns=3, keep="last")
     assert _record(last)["final_turn"] == 3
-    assert _score(last) == "I"  # no program at all
+    assert score_of(last) == "I"  # no program at all
 
 
 @requires_bwrap
@@ -356,7 +339,7 @@ def test_a_model_error_raises_rather_than_scoring(tmp_path: Path) -> None:
     """A failed model call is the machinery's fault: the sample errors (Inspect retries)."""
     model = get_model("mockllm/model", custom_outputs=[RuntimeError("provider down")])
     [log] = eval(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         model=model,
         solver=feedback(),
         log_dir=str(tmp_path),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -34,22 +33,22 @@ from codecrucible.solvers.rerank import (
     rank_candidates,
     rerank,
 )
-from codecrucible.tasks.custom import custom
 from codecrucible.tasks.humaneval import humaneval
-from tests.conftest import requires_bwrap, scripted_output
-
-EXAMPLES = Path(__file__).parent.parent / "examples" / "problems.jsonl"
-
-
-def _fenced(code: str) -> str:
-    return f"Here it is.\n\n```python\n{code}```\n"
-
+from tests.conftest import (
+    example_task,
+    fenced_answer,
+    info_texts,
+    model_events,
+    requires_bwrap,
+    score_of,
+    scripted_output,
+)
 
 # sum-of-pairs (stdin): public "2\n1 2\n3 4\n" -> "3\n7\n"; a private test has "-1 -2" -> "-3"
 PAIRS_HEAD = "n = int(input())\nfor _ in range(n):\n    a, b = map(int, input().split())\n"
-PAIRS_WRONG = _fenced(PAIRS_HEAD + "    print(a - b)\n")  # public 0/1
-PAIRS_ABS = _fenced(PAIRS_HEAD + "    print(abs(a + b))\n")  # public 1/1, hidden fails
-PAIRS_RIGHT = _fenced(PAIRS_HEAD + "    print(a + b)\n")
+PAIRS_WRONG = fenced_answer(PAIRS_HEAD + "    print(a - b)\n")  # public 0/1
+PAIRS_ABS = fenced_answer(PAIRS_HEAD + "    print(abs(a + b))\n")  # public 1/1, hidden fails
+PAIRS_RIGHT = fenced_answer(PAIRS_HEAD + "    print(a + b)\n")
 NO_CODE = "I would add the two numbers on each line."
 STATEMENT = "Print a + b for each line."
 
@@ -96,15 +95,6 @@ def _model(*outputs: str | ModelOutput) -> Model:
     )
 
 
-def _example(problem_id: str, tmp_path: Path) -> Task:
-    for line in EXAMPLES.read_text().splitlines():
-        if json.loads(line)["id"] == problem_id:
-            path = tmp_path / f"{problem_id}.jsonl"
-            path.write_text(line + "\n")
-            return custom(path=str(path))
-    raise AssertionError(f"no example {problem_id}")
-
-
 def _run(
     task: Task,
     model: Model,
@@ -138,19 +128,6 @@ def _candidates(sample: EvalSample) -> list[dict[str, Any]]:
     return candidates
 
 
-def _model_events(sample: EvalSample) -> list[Any]:
-    return [event for event in sample.events if event.event == "model"]
-
-
-def _infos(sample: EvalSample) -> list[str]:
-    return [str(event.data) for event in sample.events if event.event == "info"]
-
-
-def _score(sample: EvalSample) -> Any:
-    assert sample.scores
-    return sample.scores["tests"].value
-
-
 def _calls(sample: EvalSample, stage: str) -> int:
     stages = sample.metadata["codecrucible"]["stages"]
     return int(stages[stage]["calls"]) if stage in stages else 0
@@ -159,7 +136,7 @@ def _calls(sample: EvalSample, stage: str) -> int:
 @requires_bwrap
 def test_public_tests_pick_the_passing_candidate_among_failing_ones(tmp_path: Path) -> None:
     sample = _run(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         _model(PAIRS_WRONG, NO_CODE, PAIRS_RIGHT, PAIRS_WRONG, PAIRS_RIGHT),
         tmp_path,
         n=4,
@@ -190,7 +167,7 @@ def test_public_tests_pick_the_passing_candidate_among_failing_ones(tmp_path: Pa
     # nothing reads log-probabilities here, so none are asked for (and none are missed)
     assert record["parameters"]["logprobs"] is False and record["fallbacks"] == []
     # exactly n generations, each with the task's prompt, sampled at the default temperature
-    events = _model_events(sample)
+    events = model_events(sample)
     assert len(events) == 4 and _calls(sample, "generate") == 4
     assert _calls(sample, "reward_model") == 0
     assert all(e.config.temperature == 0.8 and e.config.logprobs is None for e in events)
@@ -200,10 +177,10 @@ def test_public_tests_pick_the_passing_candidate_among_failing_ones(tmp_path: Pa
     assert sample.output.completion == PAIRS_RIGHT
     assert isinstance(sample.messages[-1], ChatMessageAssistant)
     assert sample.messages[-1].text == PAIRS_RIGHT and len(sample.messages) == 3
-    assert _score(sample) == "C"
+    assert score_of(sample) == "C"
     spans = {e.name for e in sample.events if e.event == "span_begin"}  # type: ignore[union-attr]
     assert {"generate", "execute", "select"} <= spans and "reward_model" not in spans
-    [choice] = [i for i in _infos(sample) if i.startswith("chose candidate 2 of 4")]
+    [choice] = [i for i in info_texts(sample) if i.startswith("chose candidate 2 of 4")]
     assert "| 2 (chosen) | yes | 1/1 | - | 1 |" in choice
 
 
@@ -214,7 +191,7 @@ def test_equal_public_results_are_separated_by_mean_logprob(tmp_path: Path) -> N
         _with_logprobs(PAIRS_WRONG, [-0.01]),  # best likelihood, fails the public test
         _with_logprobs(PAIRS_RIGHT, [-0.1] * 10),  # mean -0.1, sum -1.0
     ]
-    sample = _run(_example("sum-of-pairs", tmp_path), _model(*outputs), tmp_path, n=3)
+    sample = _run(example_task("sum-of-pairs", tmp_path), _model(*outputs), tmp_path, n=3)
     record = _record(sample)
     assert record["chosen"] == 2 and record["decided_by"] == "logprobs"
     assert record["fallbacks"] == []
@@ -222,7 +199,7 @@ def test_equal_public_results_are_separated_by_mean_logprob(tmp_path: Path) -> N
     assert [c["num_tokens"] for c in candidates] == [2, 1, 10]
     assert [c["logprob_sum"] for c in candidates] == [-1.0, -0.01, -1.0]
     assert [c["logprob_mean"] for c in candidates] == [-0.5, -0.01, -0.1]
-    assert _score(sample) == "C"
+    assert score_of(sample) == "C"
 
 
 @requires_bwrap
@@ -234,23 +211,23 @@ def test_by_logprobs_ranks_by_the_mean_or_by_the_sum(tmp_path: Path) -> None:
             _with_logprobs(PAIRS_ABS, [-0.75] * 2),  # mean -0.75, sum -1.5
         ]
 
-    task = _example("sum-of-pairs", tmp_path)
+    task = example_task("sum-of-pairs", tmp_path)
     mean = _run(task, _model(*outputs()), tmp_path / "mean", n=3, by="logprobs")
     assert _record(mean)["chosen"] == 1 and _record(mean)["decided_by"] == "logprobs"
     assert _record(mean)["criteria"] == ["logprobs", "public_tests"]
     assert [c["rank"] for c in _candidates(mean)] == [3, 1, 2]
-    assert _score(mean) == "C"
+    assert score_of(mean) == "C"
     # CodeRM's ml@: the cumulative log-probability, which favours the short completion
     total = _run(
         task, _model(*outputs()), tmp_path / "sum", n=3, by="logprobs", logprob_reduction="sum"
     )
-    assert _record(total)["chosen"] == 2 and _score(total) == "I"
+    assert _record(total)["chosen"] == 2 and score_of(total) == "I"
 
 
 @requires_bwrap
 def test_missing_logprobs_fall_back_to_the_next_criterion_and_say_so(tmp_path: Path) -> None:
     sample = _run(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         _model(PAIRS_WRONG, PAIRS_RIGHT),
         tmp_path,
         n=2,
@@ -260,8 +237,8 @@ def test_missing_logprobs_fall_back_to_the_next_criterion_and_say_so(tmp_path: P
     assert record["chosen"] == 1 and record["decided_by"] == "public_tests"
     [note] = record["fallbacks"]
     assert note.startswith("logprobs: the provider returned no log-probabilities for 2 of 2")
-    assert f"fallback: {note}" in _infos(sample)
-    assert _score(sample) == "C"
+    assert f"fallback: {note}" in info_texts(sample)
+    assert score_of(sample) == "C"
 
 
 @requires_bwrap
@@ -276,7 +253,7 @@ def test_a_judge_reward_chooses_and_costs_one_call_per_program(tmp_path: Path) -
         "No.",  # no log-probabilities: read from the text
         PAIRS_RIGHT,  # never asked for
     )
-    sample = _run(_example("sum-of-pairs", tmp_path), model, tmp_path, n=3, by="reward_model")
+    sample = _run(example_task("sum-of-pairs", tmp_path), model, tmp_path, n=3, by="reward_model")
     record = _record(sample)
     assert record["chosen"] == 1 and record["decided_by"] == "reward_model"
     assert record["criteria"] == ["reward_model", "public_tests", "logprobs"]
@@ -287,8 +264,8 @@ def test_a_judge_reward_chooses_and_costs_one_call_per_program(tmp_path: Path) -
         f.startswith("reward_model: no Yes/No log-probabilities for 1 of 3")
         for f in record["fallbacks"]
     )
-    assert _score(sample) == "I"  # the judge preferred the program that fails hidden tests
-    events = _model_events(sample)
+    assert score_of(sample) == "I"  # the judge preferred the program that fails hidden tests
+    events = model_events(sample)
     assert len(events) == 6
     assert _calls(sample, "generate") == 3 and _calls(sample, "reward_model") == 3
     assert sample.metadata["codecrucible"]["totals"]["calls"] == 6
@@ -308,7 +285,7 @@ def test_public_tests_first_then_the_reward_model(tmp_path: Path) -> None:
     # CodeRM's orm+public: only programs that pass the public tests compete on reward
     model = _model(PAIRS_WRONG, PAIRS_ABS, PAIRS_RIGHT, _judge(0.99), _judge(0.6), _judge(0.8))
     sample = _run(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         model,
         tmp_path,
         n=3,
@@ -318,7 +295,7 @@ def test_public_tests_first_then_the_reward_model(tmp_path: Path) -> None:
     assert record["criteria"] == ["public_tests", "reward_model", "logprobs"]
     assert record["chosen"] == 2 and record["decided_by"] == "reward_model"
     assert [c["rank"] for c in _candidates(sample)] == [3, 2, 1]
-    assert _score(sample) == "C"
+    assert score_of(sample) == "C"
 
 
 @requires_bwrap
@@ -326,15 +303,15 @@ def test_a_separate_reward_model_gets_only_the_judgements(tmp_path: Path) -> Non
     generator = _model(PAIRS_WRONG, PAIRS_RIGHT, PAIRS_ABS, "never")
     judge = _model(_judge(0.1), _judge(0.7), _judge(0.3), "never")
     sample = _run(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         generator,
         tmp_path,
         n=3,
         by="reward_model",
         reward_model=judge,
     )
-    assert _record(sample)["chosen"] == 1 and _score(sample) == "C"
-    events = _model_events(sample)
+    assert _record(sample)["chosen"] == 1 and score_of(sample) == "C"
+    events = model_events(sample)
     assert len(events) == 6
     assert [e.output.completion for e in events[3:]] == ["Yes", "Yes", "Yes"]
     assert "never" not in [e.output.completion for e in events]
@@ -343,14 +320,14 @@ def test_a_separate_reward_model_gets_only_the_judgements(tmp_path: Path) -> Non
     generator = _model(PAIRS_WRONG, PAIRS_RIGHT, PAIRS_ABS, "never")
     judge = _model(_judge(0.1), _judge(0.7), _judge(0.3), "never")
     sample = _run(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         generator,
         tmp_path / "role",
         model_roles={"reward_model": judge},
         n=3,
         by="reward_model",
     )
-    assert _record(sample)["chosen"] == 1 and len(_model_events(sample)) == 6
+    assert _record(sample)["chosen"] == 1 and len(model_events(sample)) == 6
 
 
 @requires_bwrap
@@ -360,23 +337,23 @@ def test_an_always_wrong_model_makes_exactly_n_plus_one_judgement_per_program(
     outputs: list[str | ModelOutput] = [PAIRS_WRONG, NO_CODE, PAIRS_WRONG, PAIRS_WRONG, NO_CODE]
     outputs += [_judge(0.5)] * 3 + [PAIRS_RIGHT] * 3  # a further generation would pass
     sample = _run(
-        _example("sum-of-pairs", tmp_path), _model(*outputs), tmp_path, n=5, by="reward_model"
+        example_task("sum-of-pairs", tmp_path), _model(*outputs), tmp_path, n=5, by="reward_model"
     )
     assert _calls(sample, "generate") == 5
     assert _calls(sample, "reward_model") == 3  # answers without a program are not judged
-    assert len(_model_events(sample)) == 8
+    assert len(model_events(sample)) == 8
     assert sample.metadata["codecrucible"]["totals"]["calls"] == 8
     record = _record(sample)
     assert record["chosen"] == 0 and record["decided_by"] == "first_generated"
     assert [c["reward"] for c in _candidates(sample)] == [0.5, None, 0.5, 0.5, None]
-    assert _score(sample) == "I"
+    assert score_of(sample) == "I"
 
 
 @requires_bwrap
 def test_a_classifier_reward_model_answers_with_its_score(tmp_path: Path) -> None:
     model = _model(PAIRS_WRONG, PAIRS_RIGHT, PAIRS_ABS, "0.12", "0.93", "label: positive")
     sample = _run(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         model,
         tmp_path,
         n=3,
@@ -384,7 +361,7 @@ def test_a_classifier_reward_model_answers_with_its_score(tmp_path: Path) -> Non
         reward_mode="classifier",
     )
     record = _record(sample)
-    assert record["chosen"] == 1 and _score(sample) == "C"
+    assert record["chosen"] == 1 and score_of(sample) == "C"
     candidates = _candidates(sample)
     assert [c["reward"] for c in candidates] == [0.12, 0.93, None]
     assert [c["reward_source"] for c in candidates] == ["number", "number", "unparsed"]
@@ -392,7 +369,7 @@ def test_a_classifier_reward_model_answers_with_its_score(tmp_path: Path) -> Non
         f.startswith("reward_model: no score could be read from the answer for 1 of 3")
         for f in record["fallbacks"]
     )
-    orm_input = _model_events(sample)[3].input[0].text
+    orm_input = model_events(sample)[3].input[0].text
     assert orm_input.startswith('"""\nThe first line holds n.')
     assert orm_input.endswith('"""\n' + _code(PAIRS_WRONG).strip())
 
@@ -418,9 +395,9 @@ def test_num_choices_asks_once_where_the_provider_returns_them(tmp_path: Path) -
         )
 
     model = get_model("mockllm/model", custom_outputs=several, memoize=False)
-    task = _example("sum-of-pairs", tmp_path)
+    task = example_task("sum-of-pairs", tmp_path)
     sample = _run(task, model, tmp_path, n=4, num_choices=True)
-    events = _model_events(sample)
+    events = model_events(sample)
     assert len(events) == 1 and events[0].config.num_choices == 4
     assert _calls(sample, "generate") == 1
     assert [c["code"] for c in _candidates(sample)] == [_code(a) for a in answers]
@@ -429,7 +406,7 @@ def test_num_choices_asks_once_where_the_provider_returns_them(tmp_path: Path) -
 
     # a provider that returns one choice a call: the remainder is asked for, call by call
     sample = _run(task, _model(*answers, "never"), tmp_path / "one", n=4, num_choices=True)
-    events = _model_events(sample)
+    events = model_events(sample)
     assert [e.config.num_choices for e in events] == [4, 3, 2, None]
     assert _calls(sample, "generate") == 4 and len(_candidates(sample)) == 4
 
@@ -437,7 +414,7 @@ def test_num_choices_asks_once_where_the_provider_returns_them(tmp_path: Path) -
 @requires_bwrap
 def test_score_all_candidates_records_hidden_passes_after_the_choice(tmp_path: Path) -> None:
     sample = _run(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         _model(PAIRS_ABS, NO_CODE, PAIRS_RIGHT, PAIRS_WRONG),
         tmp_path,
         n=4,
@@ -448,16 +425,16 @@ def test_score_all_candidates_records_hidden_passes_after_the_choice(tmp_path: P
     assert record["chosen"] == 0 and record["decided_by"] == "first_generated"  # not the oracle
     assert sample.metadata["codecrucible"]["oracle"] is False
     assert [c["hidden_passed"] for c in _candidates(sample)] == [False, False, True, False]
-    assert _score(sample) == "I"
+    assert score_of(sample) == "I"
     assert any(
-        i.startswith("post-hoc analysis (score_all_candidates=true)") for i in _infos(sample)
+        i.startswith("post-hoc analysis (score_all_candidates=true)") for i in info_texts(sample)
     )
     spans = {e.name for e in sample.events if e.event == "span_begin"}  # type: ignore[union-attr]
     assert "post_hoc_hidden_tests" in spans
-    assert len(_model_events(sample)) == 4
+    assert len(model_events(sample)) == 4
 
     plain = _run(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         _model(PAIRS_ABS, NO_CODE, PAIRS_RIGHT, PAIRS_WRONG),
         tmp_path / "plain",
         n=4,
@@ -467,16 +444,16 @@ def test_score_all_candidates_records_hidden_passes_after_the_choice(tmp_path: P
 
 FAMILIES = {
     "longest-run": (
-        _fenced("def longest_run(values):\n    return len(values)\n"),
-        _fenced(
+        fenced_answer("def longest_run(values):\n    return len(values)\n"),
+        fenced_answer(
             "def longest_run(values):\n    best = run = 0\n    prev = object()\n"
             "    for v in values:\n        run = run + 1 if v == prev else 1\n"
             "        prev = v\n        best = max(best, run)\n    return best\n"
         ),
     ),
     "is-palindrome": (
-        _fenced("def is_palindrome(text):\n    return text == text[::-1]\n"),
-        _fenced(
+        fenced_answer("def is_palindrome(text):\n    return text == text[::-1]\n"),
+        fenced_answer(
             "def is_palindrome(text):\n    kept = [c.lower() for c in text if c.isalnum()]\n"
             "    return kept == kept[::-1]\n"
         ),
@@ -493,22 +470,22 @@ def test_every_family_end_to_end(problem_id: str, by: str, tmp_path: Path) -> No
     outputs: list[str | ModelOutput] = [wrong, right, wrong]
     if by == "reward_model":  # the judge prefers the wrong one: the reward decides
         outputs += [_judge(0.3), _judge(0.8), _judge(0.2)]
-    sample = _run(_example(problem_id, tmp_path), _model(*outputs), tmp_path, n=3, by=by)
+    sample = _run(example_task(problem_id, tmp_path), _model(*outputs), tmp_path, n=3, by=by)
     record = _record(sample)
     assert record["chosen"] == 1 and record["decided_by"] == by
     assert [c["public_tests_passed"] for c in _candidates(sample)] == [0, 1, 0]
-    assert len(_model_events(sample)) == (6 if by == "reward_model" else 3)
-    assert _score(sample) == "C"
+    assert len(model_events(sample)) == (6 if by == "reward_model" else 3)
+    assert score_of(sample) == "C"
 
 
 @requires_bwrap
 def test_a_problem_without_public_tests_is_ranked_by_the_judge(tmp_path: Path) -> None:
-    right = _fenced(
+    right = fenced_answer(
         "def has_close_elements(numbers, threshold):\n    return any(\n"
         "        abs(a - b) < threshold\n        for i, a in enumerate(numbers)\n"
         "        for b in numbers[i + 1:]\n    )\n"
     )
-    wrong = _fenced("def has_close_elements(numbers, threshold):\n    return False\n")
+    wrong = fenced_answer("def has_close_elements(numbers, threshold):\n    return False\n")
     tmp = tmp_path
     plain = _run(humaneval(docstring_tests=False), _model(wrong, right), tmp / "plain", n=2)
     assert _record(plain)["chosen"] == 0 and _record(plain)["decided_by"] == "first_generated"
@@ -518,7 +495,7 @@ def test_a_problem_without_public_tests_is_ranked_by_the_judge(tmp_path: Path) -
     )
     assert [c["public_tests_total"] for c in _candidates(plain)] == [0, 0]
     assert [c["public_passed"] for c in _candidates(plain)] == [None, None]
-    assert _score(plain) == "I"
+    assert score_of(plain) == "I"
 
     judged = _run(
         humaneval(docstring_tests=False),
@@ -527,8 +504,8 @@ def test_a_problem_without_public_tests_is_ranked_by_the_judge(tmp_path: Path) -
         n=2,
         by="reward_model",
     )
-    assert _record(judged)["chosen"] == 1 and _score(judged) == "C"
-    prompt = _model_events(judged)[2].input[0].text
+    assert _record(judged)["chosen"] == 1 and score_of(judged) == "C"
+    prompt = model_events(judged)[2].input[0].text
     assert "Starter code:\n```python\nfrom typing import List" in prompt
     assert "## Public tests" not in prompt
 
@@ -536,7 +513,7 @@ def test_a_problem_without_public_tests_is_ranked_by_the_judge(tmp_path: Path) -
 @requires_bwrap
 def test_judge_template_from_the_command_line_keeps_its_commas(tmp_path: Path) -> None:
     sample = _run(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         _model(PAIRS_WRONG, _judge(0.4)),
         tmp_path,
         n=1,
@@ -545,8 +522,8 @@ def test_judge_template_from_the_command_line_keeps_its_commas(tmp_path: Path) -
         # Inspect's CLI parsing: YAML, then split at the comma into a list
         **parse_cli_args(['judge_template="Judge this, carefully: {code}"']),
     )
-    assert _model_events(sample)[1].input[0].text.startswith("Judge this, carefully: ```python")
-    assert [m.role for m in _model_events(sample)[0].input] == ["user"]
+    assert model_events(sample)[1].input[0].text.startswith("Judge this, carefully: ```python")
+    assert [m.role for m in model_events(sample)[0].input] == ["user"]
     assert _record(sample)["decided_by"] == "only_candidate"
 
 
@@ -682,7 +659,7 @@ def test_candidates_are_distinct_draws_under_cache(
     """With --cache, n samples of one prompt must not all be the first one's answer."""
     monkeypatch.setenv("INSPECT_CACHE_DIR", str(tmp_path / "cache"))
     [log] = eval(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         model=_model(PAIRS_WRONG, PAIRS_RIGHT, NO_CODE),
         solver=rerank(n=3),
         cache=True,
@@ -712,13 +689,13 @@ def test_log_probabilities_are_asked_for_only_where_read(
     parameters: dict[str, Any], generator: bool | None, judge: bool | None, tmp_path: Path
 ) -> None:
     sample = _run(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         _model(PAIRS_RIGHT, _judge(0.9)),
         tmp_path,
         n=1,
         **parameters,
     )
-    events = _model_events(sample)
+    events = model_events(sample)
     assert events[0].config.logprobs is generator
     if "by" in parameters and parameters["by"] == "reward_model":
         assert events[1].config.logprobs is judge
@@ -728,7 +705,7 @@ def test_a_reward_model_error_raises_rather_than_scoring(tmp_path: Path) -> None
     """A failed judge call is the machinery's fault: the sample errors (Inspect retries)."""
     judge = get_model("mockllm/model", custom_outputs=[RuntimeError("judge down")])
     [log] = eval(
-        _example("sum-of-pairs", tmp_path),
+        example_task("sum-of-pairs", tmp_path),
         model=_model(PAIRS_RIGHT),
         solver=rerank(n=1, by="reward_model", reward_model=judge),
         log_dir=str(tmp_path),

@@ -31,9 +31,15 @@ from codecrucible.tasks.code_contests import code_contests
 from codecrucible.tasks.custom import custom
 from codecrucible.tasks.humaneval import humaneval
 from codecrucible.tasks.mbpp import mbpp
-from tests.conftest import FIXTURES, requires_bwrap, scripted_model
-
-EXAMPLES = Path(__file__).parent.parent / "examples" / "problems.jsonl"
+from tests.conftest import (
+    EXAMPLES,
+    FIXTURES,
+    requires_bwrap,
+    score_of,
+    scripted_model,
+    stage_calls,
+    user_prompts,
+)
 
 
 def _program(body: str) -> str:
@@ -90,21 +96,6 @@ def _tree(sample: EvalSample) -> dict[str, Any]:
     return record
 
 
-def _stage_calls(sample: EvalSample) -> dict[str, int]:
-    stages = sample.metadata["codecrucible"]["stages"]
-    return {name: entry["calls"] for name, entry in stages.items() if entry["calls"]}
-
-
-def _prompts(sample: EvalSample) -> list[str]:
-    """The user prompt of every model call, in order."""
-    return [event.input[-1].text for event in sample.events if event.event == "model"]
-
-
-def _score(sample: EvalSample) -> Any:
-    assert sample.scores
-    return sample.scores["tests"].value
-
-
 @requires_bwrap
 def test_stops_as_soon_as_a_draft_passes_every_validation_test(
     add_task: Task, tmp_path: Path
@@ -118,10 +109,10 @@ def test_stops_as_soon_as_a_draft_passes_every_validation_test(
     tree = _tree(sample)
     assert tree["stopped"] == "passed"
     assert tree["programs"] == 2 and tree["explanations"] == 0 and tree["best"] == 2
-    assert _stage_calls(sample) == {"draft": 2}
-    assert len(_prompts(sample)) == 2  # the third draft was never asked for
+    assert stage_calls(sample) == {"draft": 2}
+    assert len(user_prompts(sample)) == 2  # the third draft was never asked for
     assert [c["per_test"] for c in tree["candidates"]] == [[0, 0, 0], [1, 1, 1]]
-    assert _score(sample) == "C"  # the hidden tests pass too
+    assert score_of(sample) == "C"  # the hidden tests pass too
     assert sample.messages[-1].text == PASSES_ALL
 
 
@@ -137,7 +128,7 @@ def test_a_repair_that_passes_stops_the_search_and_prompts_carry_the_failure(
     )
     tree = _tree(sample)
     assert tree["stopped"] == "passed" and tree["best"] == 3
-    assert _stage_calls(sample) == {"draft": 2, "instruct": 1, "debug": 1}
+    assert stage_calls(sample) == {"draft": 2, "instruct": 1, "debug": 1}
     assert tree["selections"] == [{"generation": 0, "method": "score", "parents": [1, 2]}]
     child = tree["candidates"][2]
     assert (child["parent"], child["stage"], child["generation"], child["explanation"]) == (
@@ -146,7 +137,7 @@ def test_a_repair_that_passes_stops_the_search_and_prompts_carry_the_failure(
         1,
         1,
     )
-    explain, repair = _prompts(sample)[2:]
+    explain, repair = user_prompts(sample)[2:]
     # the instruct stage sees the parent's code and its first failing test (test 2)
     assert "```python\ndef add(a, b):\n    return 3\n```" in explain
     assert "2 of 3 tests failed." in explain and "Test 2: wrong answer" in explain
@@ -154,7 +145,7 @@ def test_a_repair_that_passes_stops_the_search_and_prompts_carry_the_failure(
     assert "Actual:\n```\n3\n```" in explain
     assert f"Modify the code as follows: {explanation}" in repair
     assert "return 3" in repair
-    assert _score(sample) == "C"
+    assert score_of(sample) == "C"
     infos = [str(event.data) for event in sample.events if event.event == "info"]
     assert any("program #1, draft: passes 1/3 validation tests" in info for info in infos)
     assert any("program #3, repair of #1 (explanation 1): passes 3/3" in info for info in infos)
@@ -187,7 +178,7 @@ def test_the_budget_is_exact_with_a_model_that_is_always_wrong(
     calls = programs + explanations
     assert sample.metadata["codecrucible"]["totals"]["calls"] == calls
     assert len([event for event in sample.events if event.event == "model"]) == calls
-    assert _stage_calls(sample) == {
+    assert stage_calls(sample) == {
         name: count
         for name, count in (
             ("draft", drafts),
@@ -197,7 +188,7 @@ def test_the_budget_is_exact_with_a_model_that_is_always_wrong(
         if count
     }
     assert len(tree["candidates"]) == programs
-    assert _score(sample) == "I"
+    assert score_of(sample) == "I"
 
 
 @requires_bwrap
@@ -261,7 +252,7 @@ def test_lexicase_selection_keeps_a_specialist_that_ranking_by_score_leaves_out(
     # every test is bound to its own index: results differ test by test
     assert [c["per_test"] for c in tree["candidates"][:3]] == [[1, 0, 0], [0, 0, 1], [1, 1, 0]]
     [selection] = tree["selections"]
-    explained = [prompt for prompt in _prompts(sample) if prompt.startswith("I'm trying")]
+    explained = [prompt for prompt in user_prompts(sample) if prompt.startswith("I'm trying")]
     assert len(explained) == 2
     if lexicase:
         assert selection["method"] == "lexicase"
@@ -274,7 +265,7 @@ def test_lexicase_selection_keeps_a_specialist_that_ranking_by_score_leaves_out(
         assert not any("return -3" in prompt for prompt in explained)
     # the answer is the best by score either way, not the latest program: abs(a) + abs(b)
     # passes the hidden tests (all non-negative), return 0 would not
-    assert tree["best"] == 3 and _score(sample) == "C"
+    assert tree["best"] == 3 and score_of(sample) == "C"
     assert sample.messages[-1].text == PASSES_TWO
 
 
@@ -405,10 +396,10 @@ def test_answers_without_a_program_or_that_do_not_compile_are_scored_zero_and_re
         (True, [1, 1, 1]),
     ]
     assert tree["stopped"] == "passed" and tree["best"] == 4
-    prompts = _prompts(sample)
+    prompts = user_prompts(sample)
     assert "(no program)" in prompts[2] and "no program in a fenced code block" in prompts[2]
     assert "The program does not compile" in prompts[4] and "def add(a, b) return a" in prompts[4]
-    assert _score(sample) == "C"
+    assert score_of(sample) == "C"
 
 
 @requires_bwrap
@@ -432,9 +423,9 @@ def test_a_problem_without_public_tests_gets_one_draft(tmp_path: Path) -> None:
     assert tree["programs"] == 1 and tree["best"] == 1
     assert tree["candidates"][0]["per_test"] == []
     assert tree["candidates"][0]["temperature"] == 0.2  # the first of four drafts' ramp
-    assert _stage_calls(sample) == {"draft": 1}
-    assert len(_prompts(sample)) == 1
-    assert _score(sample) == "C"
+    assert stage_calls(sample) == {"draft": 1}
+    assert len(user_prompts(sample)) == 1
+    assert score_of(sample) == "C"
 
 
 def _contest_task() -> Task:
@@ -507,10 +498,10 @@ def test_every_task_family_end_to_end(
     tree = _tree(sample)
     assert tree["stopped"] == "passed" and tree["programs"] == 3 and tree["best"] == 3
     assert [c["score"] for c in tree["candidates"]] == [0.0, 0.0, 1.0]
-    explain = _prompts(sample)[2]
+    explain = user_prompts(sample)[2]
     for text in failure:
         assert text in explain, text
-    assert _score(sample) == "C"
+    assert score_of(sample) == "C"
 
 
 def test_bad_parameters_are_refused_with_the_fix() -> None:
@@ -547,7 +538,7 @@ def test_branching_factor_is_shorthand_and_prompt_and_validation_counts_apply(
     # validated on the first two public tests only: passes both, so it is solved
     assert tree["validation_tests"] == 2 and tree["stopped"] == "passed"
     assert tree["candidates"][0]["per_test"] == [1, 1]
-    [prompt] = _prompts(sample)
+    [prompt] = user_prompts(sample)
     assert "add(1, 2)" in prompt and "add(2, 2)" not in prompt  # one example shown
     assert tree["candidates"][0]["temperature"] == 0.0  # a lone draft is greedy
 
@@ -612,7 +603,7 @@ def test_the_instruct_prompt_explains_the_worst_test_not_the_first(tmp_path: Pat
         beam_width=1,
         max_programs=2,
     )
-    explain = _prompts(sample)[1]
+    explain = user_prompts(sample)[1]
     assert "2 of 2 tests failed." in explain
     assert explain.index("Test 2: runtime error") < explain.index("(1 more failing")
     assert "Test 1:" not in explain
@@ -643,7 +634,7 @@ def test_repeated_prompts_reach_the_model_under_cache(
 def test_prompt_template_from_the_command_line(add_task: Task, tmp_path: Path) -> None:
     arguments = parse_cli_args(["prompt_template=Task, briefly. {statement}"])
     sample = _run(add_task, [PASSES_ALL], tmp_path, **arguments)
-    assert _prompts(sample)[0].endswith("Task, briefly. Write add(a, b) that returns a + b.")
+    assert user_prompts(sample)[0].endswith("Task, briefly. Write add(a, b) that returns a + b.")
     with pytest.raises(InputError, match="quote the whole template"):
         seidr(**parse_cli_args(["prompt_template=Task: {statement}"]))
 
