@@ -59,11 +59,26 @@ without public tests, the kind the task's prompt already announces):
 - assert (HumanEval, MBPP): `test`, assert statements run after the code (an
   `assert` test); a failed assert counts as a wrong answer, not as a crash.
 
-AI tests that do not make a test (JSON that does not parse, asserts that do not
-compile, a test the runner refuses) are the model's fault: they are dropped and
-counted (`ai_tests_dropped`), and the sample goes on. The tests kept are shown in the transcript and recorded in
-the sample's metadata (`codecrucible.alphacodium.ai_tests`), with every fix,
-revert, anchor and parse failure.
+AI tests that do not make a test (missing fields, values JSON cannot hold such
+as a set or a tuple key, asserts that parse but do not compile, a test the runner
+refuses) are the model's fault: they are dropped, counted (`ai_tests_dropped`)
+and named with their reason in the transcript, and the sample goes on. The tests
+kept are shown in the transcript and recorded in the sample's metadata
+(`codecrucible.alphacodium.ai_tests`), with every fix, revert, anchor and parse
+failure, and `stopped`: `passed` when the final program passes every public and
+AI test (one more test run at the end), `budget` when some still fail, `no_tests`
+when there was none (or with `use_baseline`). `codecrucible.oracle` is always
+false: the flow runs only the public tests and its own, and of the hidden tests
+reads at most their kind and function name (without public tests, to know what
+kind of AI test to write), which the task's prompt states anyway.
+
+Every stage writes its own prompt; `prompt_template` replaces AlphaCodium's
+description of the problem in them with a template's rendering, and
+`system_prompt_id` puts a system prompt before each stage's own system text. Each
+call carries its position in the flow as its `draw` (`Stage.generate`), so under
+`--cache` a prompt asked again (a YAML retry, a regeneration of the initial code,
+a fix asked again after a revert) reaches the model instead of replaying the
+first answer, while a rerun of the same sample still replays from the cache.
 
 Differences from the original, all deliberate:
 
@@ -135,7 +150,13 @@ from codecrucible.errors import InputError
 from codecrucible.execution import ExecutionResult, TestDataError
 from codecrucible.extraction import code_blocks, extract_code, fence
 from codecrucible.problem import CodeProblem, TestCase, TestKind
-from codecrucible.prompts import render_public_tests
+from codecrucible.prompts import (
+    TEMPLATES,
+    render_prompt,
+    render_public_tests,
+    system_prompt,
+    template_argument,
+)
 from codecrucible.solvers import _alphacodium_prompts as prompts
 from codecrucible.solvers._code import set_code
 from codecrucible.solvers._stages import (
@@ -186,6 +207,8 @@ class AlphaCodiumSettings:
     yaml_attempts: int = 3
     frequency_penalty: float | None = 0.1
     stage_temperatures: bool = True
+    system_prompt_id: str = "none"
+    prompt_template: str | None = None
 
     def check(self) -> None:
         """Raise InputError naming the first parameter out of range."""
@@ -230,6 +253,16 @@ class AlphaCodiumSettings:
             or not -2 <= penalty <= 2
         ):
             raise InputError(f"alphacodium: frequency_penalty must lie in [-2, 2], not {penalty!r}")
+        if not isinstance(self.system_prompt_id, str):
+            raise InputError(
+                f"alphacodium: system_prompt_id must be an id, not {self.system_prompt_id!r}"
+            )
+        try:
+            system_prompt(self.system_prompt_id)
+        except InputError as error:
+            raise InputError(f"alphacodium: system_prompt_id: {error}") from None
+        if self.prompt_template is not None and not self.prompt_template.strip():
+            raise InputError("alphacodium: prompt_template is empty")
 
 
 def max_model_calls(
@@ -699,15 +732,23 @@ def clean_code(text: str, language: str, entry_point: str | None = None) -> str:
 
 
 def _compiles(code: str) -> bool:
-    """Whether Python compiles `code`.
+    """Whether Python compiles `code`."""
+    return _compile_error(code) is None
 
-    Stricter than parsing: `return` or `break` at module level parse but do not compile.
+
+def _compile_error(code: str, filename: str = "<code>") -> str | None:
+    """Why Python does not compile `code` (None when it does).
+
+    Stricter than parsing: `return`, `break` or `nonlocal` at module level parse
+    (`ast.parse`) but do not compile.
     """
     try:
-        compile(code, "<code>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError):
-        return False
-    return True
+        compile(code, filename, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return f"{error.msg} (line {error.lineno})" if error.lineno else error.msg
+    except (ValueError, OverflowError, RecursionError, MemoryError) as error:
+        return f"{type(error).__name__}: {error}"
+    return None
 
 
 # ---------------------------------------------------------------- tests
@@ -766,8 +807,9 @@ def ai_test_from(entry: dict[str, Any], form: AiTestFormat) -> TestCase:
     program = as_text(entry.get("test") or entry.get("input"))
     if "assert" not in program:
         raise ValueError("a test needs assert statements")
-    if not _compiles(program):
-        raise ValueError("the assert statements do not compile")
+    error = _compile_error(program, "<ai test>")
+    if error is not None:
+        raise ValueError(f"the assert statements do not compile: {error}")
     return TestCase.assertion(program.rstrip("\n") + "\n")
 
 
@@ -783,17 +825,12 @@ def _json_value(value: Any) -> Any:
     except ValueError:
         pass
     try:
-        literal = ast.literal_eval(text)
-        # a tuple key, a set, an unhashable key: not representable as JSON
-        return json.loads(json.dumps(literal, default=_not_json))
+        # tuples become lists, as a function's returned tuple reaches the comparison;
+        # a set, a tuple key, an unhashable key, bytes or a complex number have no
+        # JSON form (json.dumps: TypeError; literal_eval: TypeError for `{[1]: 2}`)
+        return json.loads(json.dumps(ast.literal_eval(text)))
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         raise ValueError(f"not a JSON value: {text[:80]!r}") from None
-
-
-def _not_json(value: Any) -> Any:
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    raise ValueError(f"not a JSON value: {value!r}")
 
 
 def _describe_test(test: TestCase) -> dict[str, Any]:
@@ -879,14 +916,33 @@ def read_run(result: ExecutionResult, kind: TestKind) -> _Run:
 # ---------------------------------------------------------------- the flow
 
 
-def _problem_text(problem: CodeProblem, form: AiTestFormat) -> prompts.ProblemText:
+def _problem_text(
+    problem: CodeProblem, form: AiTestFormat, template: str | None = None
+) -> prompts.ProblemText:
+    """What the stage prompts say about the problem.
+
+    The description is AlphaCodium's own (the statement, starter code, how the
+    program is run, the examples) or, with `template`, that template rendered;
+    the short description leaves out the examples (the template rendered without
+    public tests).
+    """
+    language = problem.language
+    if template is not None:
+        return prompts.ProblemText(
+            name=problem.name or problem.id,
+            description=_render(template, problem),
+            description_short=_render(template, problem.model_copy(update={"public_tests": []})),
+            kind=form.kind,
+            function=form.function,
+            language=language,
+            language_name="Python 3" if language == "python" else language,
+        )
     statement = problem.statement.strip()
     short = statement
     for marker in ("\nExample\n", "\nExamples\n"):
         if marker in statement:
             short = statement.split(marker)[0].strip()
             break
-    language = problem.language
     extras: list[str] = []
     if problem.starter_code and problem.starter_code.strip() not in statement:
         extras.append(f"Starter code:\n{fence(problem.starter_code, language).rstrip()}")
@@ -917,6 +973,24 @@ def _problem_text(problem: CodeProblem, form: AiTestFormat) -> prompts.ProblemTe
     )
 
 
+def _render(template: str, problem: CodeProblem) -> str:
+    """`prompt_template` rendered for a problem; a template that does not render: InputError."""
+    # checked here, not when the solver is built: source modules register their
+    # templates when their data loads
+    if template not in TEMPLATES and "{" not in template:
+        raise InputError(
+            f"alphacodium: unknown prompt_template {template!r}; give one of "
+            f"{', '.join(sorted(TEMPLATES))} or a literal template with {{statement}}"
+        )
+    try:
+        return render_prompt(template, problem).strip()
+    except (KeyError, IndexError, ValueError) as error:
+        raise InputError(
+            f"alphacodium: prompt_template {template[:80]!r} does not render ({error!r}); "
+            "its fields are {statement}, {starter_code}, {public_tests} and {language}"
+        ) from None
+
+
 def _normalised(text: str) -> str:
     return " ".join(text.split())
 
@@ -932,6 +1006,8 @@ class _Flow:
     form: AiTestFormat
     text: prompts.ProblemText
     public: list[TestCase]
+    system: str = ""
+    """The chosen system prompt, put before each stage's own system text."""
     calls: int = 0
     reflection: str = ""
     explanations: list[dict[str, str]] = field(default_factory=list)
@@ -956,8 +1032,9 @@ class _Flow:
 
     async def _generate(self, current: Stage, prompt: prompts.Prompt) -> ModelOutput:
         messages: list[ChatMessage] = []
-        if prompt.system.strip():
-            messages.append(ChatMessageSystem(content=prompt.system))
+        system = "\n\n".join(text for text in (self.system, prompt.system) if text.strip())
+        if system:
+            messages.append(ChatMessageSystem(content=system))
         messages.append(ChatMessageUser(content=prompt.user))
         self.calls += 1
         # the call's position in the flow keeps repeated prompts (a YAML retry, a
@@ -1498,15 +1575,17 @@ class _Flow:
         """Why the flow ended, as every solver records it.
 
         `passed`: the final program passes every public and AI test (one more test
-        run, no model call); `no_tests`: there were none, or `use_baseline`;
-        `budget`: the fixes ran out with tests still failing.
+        run, in a stage named `execute`, no model call); `no_tests`: there were none,
+        or `use_baseline`; `budget`: the fixes ran out with tests still failing.
         """
         tests = [*self.public, *self.ai_tests]
         if self.settings.use_baseline or not [t for t in tests if t not in self.refused]:
             return "no_tests"
         if not self.code.strip():
             return "budget"
-        return "passed" if (await self._run(self.code, tests)).passed else "budget"
+        async with stage(self.state, "execute"):
+            run = await self._run(self.code, tests)
+        return "passed" if run.passed else "budget"
 
     async def baseline(self) -> None:
         async with stage(self.state, "baseline") as current:
@@ -1536,6 +1615,8 @@ def alphacodium(
     yaml_attempts: int = 3,
     frequency_penalty: float | None = 0.1,
     stage_temperatures: bool = True,
+    system_prompt_id: str = "none",
+    prompt_template: str | list[str] | None = None,
 ) -> Solver:
     """AlphaCodium: reflect, propose and choose an approach, write tests, code, fix with anchors.
 
@@ -1588,6 +1669,17 @@ def alphacodium(
             None leaves the run's setting.
         stage_temperatures: Use each stage's temperature from the original prompts (0.2
             or 0.3); False leaves the run's `--temperature`.
+        system_prompt_id: Id of a system prompt (see `codecrucible.prompts.SYSTEM_PROMPTS`)
+            put before each stage's own system text in every call; `none` (the default):
+            only the stages' own, as in the original.
+        prompt_template: Describe the problem in every stage's prompt with this template
+            (an id from `codecrucible.prompts.TEMPLATES`, or literal text over
+            `{statement}`, `{starter_code}`, `{public_tests}`, `{language}`) instead of
+            AlphaCodium's own description; the short description of the fix prompts is
+            the template rendered without the public tests. The stages' own
+            instructions (YAML answers, code shape) follow it, so a template of the
+            problem alone (`{statement}` and `{public_tests}`, say) suits them best; the
+            built-in ones end by asking for a code block.
     """
     settings = AlphaCodiumSettings(
         use_baseline=use_baseline,
@@ -1610,8 +1702,11 @@ def alphacodium(
         yaml_attempts=yaml_attempts,
         frequency_penalty=frequency_penalty,
         stage_temperatures=stage_temperatures,
+        system_prompt_id=system_prompt_id,
+        prompt_template=template_argument(prompt_template, "alphacodium", "prompt_template"),
     )
     settings.check()
+    system_text = system_prompt(settings.system_prompt_id)
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         problem = problem_for(state.metadata, state.sample_id)
@@ -1624,8 +1719,9 @@ def alphacodium(
             model=model,
             settings=settings,
             form=form,
-            text=_problem_text(problem, form),
+            text=_problem_text(problem, form, settings.prompt_template),
             public=list(problem.public_tests),
+            system=system_text,
         )
         flow.record = {
             "parameters": asdict(settings),

@@ -201,10 +201,17 @@ def _all_have_logprobs(candidates: Sequence[Mapping[str, Any]]) -> bool:
 
 
 def logprob_stats(logprobs: Logprobs | None) -> tuple[float | None, int | None]:
-    """The sum of a completion's token log-probabilities and its token count (None: not given)."""
+    """The sum of a completion's token log-probabilities and its token count.
+
+    None when not given, or when the sum is not a finite log-probability (NaN,
+    infinite or positive).
+    """
     if logprobs is None or not logprobs.content:
         return None, None
-    return sum(token.logprob for token in logprobs.content), len(logprobs.content)
+    total = sum(token.logprob for token in logprobs.content)
+    if not math.isfinite(total) or total > 0:  # not a log-probability: unknown, not sorted
+        return None, None
+    return total, len(logprobs.content)
 
 
 def judge_probability(output: ModelOutput) -> tuple[float | None, str]:
@@ -212,15 +219,16 @@ def judge_probability(output: ModelOutput) -> tuple[float | None, str]:
 
     From the log-probabilities where the provider returns them: at the first
     answer token that is Yes or No, P(Yes) / (P(Yes) + P(No)) over that token and
-    its top alternatives (`logprobs`). Otherwise from the text (`text`): a leading
+    its top alternatives (`logprobs`; a NaN or +inf there makes them unread, and a
+    positive log-probability counts as probability 1). Otherwise from the text (`text`): a leading
     Yes (1) or No (0), else a probability written as a decimal number (the last one),
     else the last Yes or No. None (`unparsed`) when the answer says neither.
     """
     choice = output.choices[0] if output.choices else None
     if choice is not None and choice.logprobs is not None:
         probability = _yes_probability(choice.logprobs)
-        if probability is not None:
-            return probability, "logprobs"
+        if probability is not None and math.isfinite(probability):
+            return min(1.0, max(0.0, probability)), "logprobs"
     text = _THINKING.sub("", output.completion).strip()
     leading = _LEADING_VERDICT.match(text)
     if leading:
@@ -245,6 +253,11 @@ def _verdict_word(token: str) -> str | None:
     return None
 
 
+def _probability(logprob: float) -> float:
+    """exp(logprob), at most 1: a positive log-probability (a provider's rounding) reads as 1."""
+    return math.exp(min(logprob, 0.0))
+
+
 def _yes_probability(logprobs: Logprobs) -> float | None:
     for position in logprobs.content:
         if _verdict_word(position.token) is None:
@@ -252,15 +265,17 @@ def _yes_probability(logprobs: Logprobs) -> float | None:
         seen: dict[str, float] = {position.token: position.logprob}
         for alternative in position.top_logprobs or []:
             seen.setdefault(alternative.token, alternative.logprob)
+        if any(math.isnan(logprob) or logprob == math.inf for logprob in seen.values()):
+            return None  # no log-probabilities (-inf is one: probability 0)
         mass = {"yes": 0.0, "no": 0.0}
         for token, logprob in seen.items():
             word = _verdict_word(token)
             if word is not None:
-                mass[word] += math.exp(logprob)
+                mass[word] += _probability(logprob)
         if mass["yes"] + mass["no"] <= 0.0:
             return None
         if not position.top_logprobs:  # the chosen token only: its complement is the other
-            chosen = math.exp(position.logprob)
+            chosen = _probability(position.logprob)
             return chosen if _verdict_word(position.token) == "yes" else 1.0 - chosen
         return mass["yes"] / (mass["yes"] + mass["no"])
     return None

@@ -25,7 +25,18 @@ Ported from vadim0x60/seidr @ 27d8202 (`seidr/dev.py`, `seidr/prompt.py`,
   the fraction of expected output lines matched: a crash, timeout or missing
   output scores 0, a wrong answer the fraction of its expected lines the program
   printed (so on stdin problems a program that printed nothing is explained before
-  one that got most lines right); among equals, the first failing test;
+  one that got most lines right). Scores tie often (a failing functional or
+  assert test, one line of expected output, scores 0), so equals are ordered by
+  how the test failed (`FAILURE_ORDER`): a test the program did not finish
+  before one it answered wrongly, since a program that stops early shows
+  nothing of its logic on that test and the stop has to be fixed first; of
+  those, a runtime error (its message and traceback say where; a failed assert
+  is one) before a memory or output limit, and those before a timeout (which
+  says neither what nor where); then the first by index. As a crash or timeout
+  always scores 0, every failure to finish is explained before any wrong
+  answer, and wrong answers go by their score. SEIDR took the first of equally
+  scored tests (`min` over the tests in order): this changes only which of a
+  tie is explained;
 - with `--cache`, each sample of a repeated prompt is cached apart (otherwise the
   drafts of one prompt would all be the first);
 - draft and repair are counted alike: each generated program costs one of
@@ -65,7 +76,7 @@ from inspect_ai.util import span
 
 from codecrucible.datasets import problem_for
 from codecrucible.errors import InputError
-from codecrucible.execution import ExecutionResult, Verdict
+from codecrucible.execution import ExecutionResult, Verdict, VerdictStatus
 from codecrucible.extraction import extract_code, fence
 from codecrucible.problem import CodeProblem, TestCase
 from codecrucible.prompts import TEMPLATES, render_prompt, template_argument
@@ -103,7 +114,7 @@ class Candidate(NamedTuple):
     results: tuple[bool, ...]
     """`results[i]`: whether validation test i passed."""
     issue: str
-    """What its first failing test showed (the instruct stage's input)."""
+    """What its worst failing test showed (`worst_failure`: the instruct stage's input)."""
 
     @property
     def tests_passed(self) -> int:
@@ -272,10 +283,27 @@ def line_score(verdict: Verdict) -> float:
     return matched / max(len(expected), len(actual))
 
 
+FAILURE_ORDER: dict[VerdictStatus, int] = {
+    "compile_error": 0,
+    "runtime_error": 1,
+    "memory_limit": 2,
+    "output_limit": 3,
+    "timeout": 4,
+    "wrong_answer": 5,
+}
+"""Which of two equally scored failures is explained: the lower first (see the module
+docstring). A program that did not finish a test comes before one that answered it
+wrongly; of those, the failure whose report says most about where it went wrong first."""
+
+
 def worst_failure(result: ExecutionResult) -> Verdict | None:
-    """The failing test with the lowest score; the first of equals."""
+    """The failing test to explain: the lowest `line_score`, then `FAILURE_ORDER`, then index."""
     failures = [verdict for verdict in result.verdicts if not verdict.passed]
-    return min(failures, key=line_score, default=None)
+    return min(
+        failures,
+        key=lambda verdict: (line_score(verdict), FAILURE_ORDER[verdict.status], verdict.index),
+        default=None,
+    )
 
 
 def _issue(result: ExecutionResult) -> str:
@@ -441,7 +469,7 @@ class _Search:
         return candidate
 
     async def _explain(self, parent: Candidate, index: int, temperature: float | None) -> str:
-        """Ask why the parent fails its first failing test (a model call, not a program)."""
+        """Ask why the parent fails its worst failing test (a model call, not a program)."""
         async with stage(self.state, "instruct") as current:
             prompt = _explain_prompt(
                 self.description, parent.code, parent.issue, self.problem.language
@@ -491,7 +519,7 @@ def seidr(
     max_temperature: float | None = 1.0,
     seed: int = 42,
 ) -> Solver:
-    """SEIDR: draft, run the public tests, explain the first failure, repair, keep the best.
+    """SEIDR: draft, run the public tests, explain the worst failure, repair, keep the best.
 
     Defaults are those of the SEIDR paper's experiment configurations
     (`configure_experiments.py`: 100 programs, two explanations per program,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import sys
@@ -11,11 +12,14 @@ from typing import Any
 
 import pytest
 from inspect_ai import Task, eval
+from inspect_ai._util.config import parse_cli_args
 from inspect_ai.log import EvalSample, resolve_sample_attachments
+from inspect_ai.model import ChatMessageSystem
 
 from codecrucible.errors import InputError
 from codecrucible.execution import execute
 from codecrucible.problem import Limits, TestCase
+from codecrucible.prompts import SYSTEM_PROMPTS
 from codecrucible.solvers.alphacodium import (
     AiTestFormat,
     AlphaCodiumSettings,
@@ -32,8 +36,13 @@ from codecrucible.tasks.custom import custom
 from tests.conftest import (
     CODE_CONTESTS_FIXTURE,
     EXAMPLES,
+    errored_sample,
+    failing_model,
     info_texts,
+    model_events,
+    model_inputs,
     requires_bwrap,
+    run_solver,
     score_of,
     scripted_model,
     stage_calls,
@@ -302,11 +311,17 @@ def test_full_flow_on_a_stdin_problem(tmp_path: Path) -> None:
     assert any(i.startswith("AI-generated tests (2):") and '"1\\n2 2\\n"' in i for i in infos)
     assert any("chosen solution: 'Direct sum'" in i for i in infos)
     spans = {e.name for e in sample.events if e.event == "span_begin"}  # type: ignore[union-attr]
-    assert {"self_reflection", "generate_ai_tests", "ai_tests", "attempt 2"} <= spans
-    model_events = [e for e in sample.events if e.event == "model"]
-    assert model_events[0].config.temperature == 0.2  # type: ignore[union-attr]
-    assert model_events[4].config.temperature == 0.3  # type: ignore[union-attr]
-    assert model_events[0].config.frequency_penalty == 0.1  # type: ignore[union-attr]
+    assert {"self_reflection", "generate_ai_tests", "ai_tests", "attempt 2", "execute"} <= spans
+    # the final check of the stop reason: a test run of its own, no model call
+    assert sample.metadata["codecrucible"]["stages"]["execute"]["calls"] == 0
+    assert record["stopped"] == "budget"  # the wrong AI test still fails (a correct program)
+    inputs = model_inputs(sample)  # system_prompt_id=none: the stages' own system texts
+    assert inputs[0][0].text.startswith("Your reflection must cover every aspect")
+    assert not any(isinstance(m, ChatMessageSystem) for m in inputs[2])  # the choice: none
+    events = model_events(sample)
+    assert events[0].config.temperature == 0.2
+    assert events[4].config.temperature == 0.3
+    assert events[0].config.frequency_penalty == 0.1
 
 
 @requires_bwrap
@@ -627,6 +642,23 @@ def test_no_public_tests_stdin(tmp_path: Path) -> None:
 
 
 @requires_bwrap
+def test_no_tests_at_all(tmp_path: Path) -> None:
+    """No public tests and no AI tests: one program, nothing to check it against."""
+    script = flow_script(
+        reflection=reflection_yaml([]),
+        solutions=solutions_yaml("Double"),
+        choice=choice_yaml("Double"),
+        ai_tests=None,
+        initial=[fenced("print(2 * int(input()))\n")],
+    )
+    sample = _run(_task(tmp_path, NO_PUBLIC), script, tmp_path, number_of_ai_tests=0)
+    record = _record(sample)
+    assert record["calls"] == 4 and record["stopped"] == "no_tests"
+    assert sample.metadata["codecrucible"]["oracle"] is False
+    assert score_of(sample) == "C"  # the hidden tests score it; the flow never ran them
+
+
+@requires_bwrap
 def test_malformed_yaml_is_asked_again_then_defaults(tmp_path: Path) -> None:
     tabbed_tests = (
         "tests:\n\t- input: |\n\t\t1\n\t\t2 2\n\t  output: |\n\t\t4\n"
@@ -709,6 +741,8 @@ def test_baseline_is_one_call(tmp_path: Path) -> None:
     [event] = [e for e in sample.events if e.event == "model"]
     assert event.config.temperature is None and event.config.frequency_penalty is None
     assert _record(sample)["max_calls"] == 1
+    assert _record(sample)["stopped"] == "no_tests"
+    assert sample.metadata["codecrucible"]["oracle"] is False
     assert score_of(sample) == "C"
 
 
@@ -798,6 +832,8 @@ def test_an_always_wrong_model_makes_exactly_the_budgeted_calls(
     assert len([e for e in sample.events if e.event == "model"]) == expected
     assert record["max_calls"] == max_model_calls(settings, len(examples)) >= expected
     assert record["parse_failures"] == []
+    assert record["stopped"] == "budget"
+    assert sample.metadata["codecrucible"]["oracle"] is False
     assert score_of(sample) == "I"
     if case == "defaults":
         assert expected == 26
@@ -972,15 +1008,36 @@ def test_ai_tests_of_each_kind() -> None:
         ({"args": "[1", "expected": "1"}, functional),
         ({"test": "f(1) == 2"}, assertion),
         ({"test": "assert f(1"}, assertion),
-        # parses, but does not compile: the runner would refuse it
-        ({"test": "assert f(1) == 2\nreturn 1"}, assertion),
-        ({"test": "assert f(1)\nbreak"}, assertion),
-        # values JSON cannot hold: a tuple key, an unhashable key
+        # values JSON cannot hold: a tuple key (json.dumps: TypeError), an unhashable
+        # key (literal_eval: TypeError), a set (a returned set never compares equal)
         ({"args": "[1]", "expected": "{(1, 2): 3}"}, functional),
         ({"args": "[{[1]: 2}]", "expected": "1"}, functional),
+        ({"args": "[1]", "expected": "{1, 2}"}, functional),
+        ({"args": "[{3, 4}]", "expected": "1"}, functional),
+        ({"args": "[1]", "expected": "1j"}, functional),
     ]:
         with pytest.raises(ValueError):
             ai_test_from(entry, form)
+    assert ai_test_from({"args": "[(1, 2)]", "expected": "{1: (3,)}"}, functional) == (
+        TestCase.functional("f", [[1, 2]], {"1": [3]})  # as JSON carries a returned value
+    )
+
+
+@pytest.mark.parametrize(
+    ("statement", "reason"),
+    [
+        ("return True", "'return' outside function"),
+        ("nonlocal x", "nonlocal declaration not allowed at module level"),
+        ("break", "'break' outside loop"),
+        ("yield 1", "'yield' outside function"),
+    ],
+)
+def test_ai_asserts_that_parse_but_do_not_compile_are_refused(statement: str, reason: str) -> None:
+    """`ast.parse` accepts these; `compile` (and so the runner) does not."""
+    program = f"assert f(1) == 2\n{statement}\n"
+    ast.parse(program)
+    with pytest.raises(ValueError, match=f"do not compile: {reason}"):
+        ai_test_from({"test": program}, AiTestFormat("assert", "f"))
 
 
 @requires_bwrap
@@ -1042,6 +1099,9 @@ def test_budget_formula() -> None:
         {"max_attempts": 1.5},
         {"single_stage_fix": "yes"},
         {"frequency_penalty": 3},
+        {"system_prompt_id": "nope"},
+        {"system_prompt_id": 1},
+        {"prompt_template": ""},
     ],
 )
 def test_bad_parameters_are_refused(parameters: dict[str, Any]) -> None:
@@ -1080,6 +1140,10 @@ def test_an_ai_test_that_parses_but_does_not_compile_is_dropped(tmp_path: Path) 
     record = _record(sample)
     assert record["ai_tests"] == [{"test": "assert is_palindrome('Abba')\n"}]
     assert record["ai_tests_dropped"] == 1
+    assert any(
+        i.startswith("AI tests dropped:") and "'return' outside function" in i
+        for i in info_texts(sample, "alphacodium")
+    )
     assert record["stopped"] == "passed"
     assert sample.metadata["codecrucible"]["oracle"] is False
     assert score_of(sample) == "C"
@@ -1092,8 +1156,12 @@ def test_an_ai_test_the_runner_refuses_is_dropped_not_fatal(
     """A test the harness accepts but the sandbox's Python refuses (another version, say)."""
     module = importlib.import_module("codecrucible.solvers.alphacodium")
 
-    checked = module._compiles
-    monkeypatch.setattr(module, "_compiles", lambda code: "return" in code or checked(code))
+    checked = module._compile_error
+
+    def lenient(code: str, filename: str = "<code>") -> str | None:
+        return None if "return True" in code else checked(code, filename)
+
+    monkeypatch.setattr(module, "_compile_error", lenient)
     ai_tests = (
         "```yaml\ntests:\n- test: |\n    assert is_palindrome('Abba')\n  explanation: case\n"
         "- test: |\n    assert is_palindrome('x')\n    return True\n  explanation: bad\n```"
@@ -1113,43 +1181,151 @@ def test_an_ai_test_the_runner_refuses_is_dropped_not_fatal(
 def test_repeated_prompts_reach_the_model_under_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With --cache, a regeneration of the same prompt must not replay the first answer."""
+    """With --cache, a prompt asked again must not replay the first answer; a rerun replays.
+
+    A YAML retry and a regeneration of the initial code repeat their prompt verbatim:
+    without a draw of their own, the cache would answer them with the unusable
+    answer and the failing program again.
+    """
     monkeypatch.setenv("INSPECT_CACHE_DIR", str(tmp_path / "cache"))
+    script = [
+        "Let me think about sums first.",  # no YAML: the same prompt is asked again
+        *flow_script(
+            reflection=reflection_yaml([("2\n1 2\n3 4\n", "sums")]),
+            solutions=solutions_yaml("Add"),
+            choice=choice_yaml("Add"),
+            ai_tests=None,
+            initial=[fenced(DIFF), fenced(SUM)],  # attempt 2 repeats attempt 1's prompt
+        ),
+    ]
+    solver = alphacodium(number_of_ai_tests=0)
+    task = custom(path=str(EXAMPLES))
+    sample = run_solver(task, solver, script, tmp_path, sample_id="sum-of-pairs", cache=True)
+    record = _record(sample)
+    assert [(f["answer"], f["attempt"]) for f in record["parse_failures"]] == [
+        ("self_reflection", 1)
+    ]
+    assert record["self_reflection"] == "- restated"
+    assert [a["passed"] for a in record["initial_attempts"]] == [False, True]
+    assert record["calls"] == len(script) == 6
+    assert _code(sample) == SUM and score_of(sample) == "C"
+    # the same sample again: every call (retries and regenerations included) is
+    # answered from the cache; a model call would fail the run
+    again = run_solver(
+        task, solver, failing_model(), tmp_path, sample_id="sum-of-pairs", cache=True
+    )
+    assert _record(again)["calls"] == 6 and _code(again) == SUM
+    assert [e.output.completion for e in model_events(again)] == script
+
+
+@requires_bwrap
+def test_a_model_error_raises_rather_than_scoring(tmp_path: Path) -> None:
+    """A failed model call is the machinery's fault: the sample errors (Inspect retries).
+
+    The call fails in the AI-test stage, after three answers: no YAML retry, no
+    default, no program is scored.
+    """
+    sample = errored_sample(
+        custom(path=str(EXAMPLES)),
+        alphacodium(),
+        failing_model(
+            reflection_yaml(SUM_PUBLIC),
+            solutions_yaml("Add"),
+            choice_yaml("Add"),
+            message="provider down",
+        ),
+        tmp_path,
+    )
+    assert sample.error is not None and "provider down" in sample.error.message
+    assert len(model_events(sample)) == 4  # three answers and the failed call
+    assert "alphacodium" not in sample.metadata.get("codecrucible", {})
+
+
+@requires_bwrap
+def test_system_prompt_and_prompt_template(tmp_path: Path) -> None:
+    template = "Task: {statement}\n\n{public_tests}"
     script = flow_script(
-        reflection=reflection_yaml([("2\n1 2\n3 4\n", "sums")]),
+        reflection=reflection_yaml(SUM_PUBLIC),
         solutions=solutions_yaml("Add"),
         choice=choice_yaml("Add"),
         ai_tests=None,
-        initial=[fenced(DIFF), fenced(SUM)],  # attempt 2 repeats attempt 1's prompt
+        initial=[fenced(DIFF)],
+        public_fixes=[(ANALYSIS, fenced(SUM))],
     )
-    [log] = eval(
+    sample = _run(
         custom(path=str(EXAMPLES)),
-        model=scripted_model(*script),
-        solver=alphacodium(number_of_ai_tests=0),
-        sample_id="sum-of-pairs",
-        cache=True,
-        log_dir=str(tmp_path),
-        display="none",
+        script,
+        tmp_path,
+        system_prompt_id="competitive",
+        prompt_template=template,
+        max_attempts=0,
+        number_of_ai_tests=0,
+        public_max_fixes=1,
+        add_public_tests_to_ai_tests=False,
     )
-    assert log.status == "success", log.error
-    [sample] = log.samples or []
     record = _record(sample)
-    assert [a["passed"] for a in record["initial_attempts"]] == [False, True]
+    assert record["parameters"]["system_prompt_id"] == "competitive"
+    assert record["parameters"]["prompt_template"] == template
+    inputs = model_inputs(sample)
+    assert len(inputs) == len(script) == record["calls"] == 6
+    competitive = SYSTEM_PROMPTS["competitive"]
+    for messages in inputs:  # the chosen system prompt first in every call ...
+        assert isinstance(messages[0], ChatMessageSystem)
+        assert messages[0].text.startswith(competitive)
+    # ... before the stage's own system text (the choice has none)
+    assert inputs[0][0].text == competitive + "\n\nYour reflection must cover every aspect " + (
+        "of the problem. Notice the small details and nuances of the description."
+    )
+    assert inputs[2][0].text == competitive
+    prompts = user_prompts(sample)
+    statement = "Task: The first line holds n. Each of the next n lines holds two integers"
+    # the template describes the problem, with its examples ...
+    assert statement in prompts[0] and "## Public tests" in prompts[0]
+    assert "reads its input from standard input" not in prompts[0]  # AlphaCodium's own
+    # ... and, in the fix prompts' short description, without them
+    assert "Analyse the code and the failure" in prompts[4]
+    assert statement in prompts[4] and "## Public tests" not in prompts[4]
+    assert statement in prompts[5] and "## Public tests" not in prompts[5]
+    assert record["stopped"] == "passed"
     assert _code(sample) == SUM and score_of(sample) == "C"
 
 
-def test_a_model_error_raises_rather_than_scoring(tmp_path: Path) -> None:
-    """A failed model call is the machinery's fault: the sample errors (Inspect retries)."""
-    from inspect_ai.model import get_model
-
-    model = get_model("mockllm/model", custom_outputs=[RuntimeError("provider down")])
-    [log] = eval(
+@requires_bwrap
+def test_a_prompt_template_from_the_command_line(tmp_path: Path) -> None:
+    """`-S prompt_template=...` is split at its commas by Inspect: joined back."""
+    arguments = parse_cli_args(["prompt_template=Problem, in short. {statement}"])
+    assert isinstance(arguments["prompt_template"], list)
+    sample = run_solver(
         custom(path=str(EXAMPLES)),
-        model=model,
-        solver=alphacodium(),
-        sample_id="sum-of-pairs",
-        log_dir=str(tmp_path),
-        display="none",
+        alphacodium(use_baseline=True, **arguments),
+        [fenced(SUM)],
+        tmp_path,
     )
-    assert log.status == "error"
-    assert log.error is not None and "provider down" in log.error.message
+    template = "Problem, in short. {statement}"
+    assert _record(sample)["parameters"]["prompt_template"] == template
+    assert "Problem, in short. The first line holds n." in user_prompts(sample)[0]
+    assert score_of(sample) == "C"
+
+
+def test_a_template_read_as_yaml_structure_is_refused() -> None:
+    arguments = parse_cli_args(["prompt_template=Solve: {statement}"])
+    assert isinstance(arguments["prompt_template"], dict)
+    with pytest.raises(InputError, match="quote the whole template"):
+        alphacodium(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("no_such_template", "unknown prompt_template 'no_such_template'"),
+        ("Solve {problem}", "does not render"),
+    ],
+)
+def test_a_template_that_does_not_render_errors_the_sample(
+    tmp_path: Path, template: str, message: str
+) -> None:
+    sample = errored_sample(
+        custom(path=str(EXAMPLES)), alphacodium(prompt_template=template), failing_model(), tmp_path
+    )
+    assert sample.error is not None and message in sample.error.message
+    assert not model_events(sample)

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from inspect_ai import Task, eval
+from inspect_ai import Task
 from inspect_ai._util.config import parse_cli_args
-from inspect_ai.log import EvalSample, resolve_sample_attachments
-from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, get_model
+from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser
 
 from codecrucible.errors import InputError
 from codecrucible.prompts import SYSTEM_PROMPTS
@@ -18,12 +17,17 @@ from codecrucible.solvers.feedback import feedback
 from codecrucible.tasks.custom import custom
 from codecrucible.tasks.humaneval import humaneval
 from tests.conftest import (
+    errored_sample,
     example_task,
+    failing_model,
     fenced_answer,
     info_texts,
+    model_events,
+    model_inputs,
     requires_bwrap,
+    run_solver,
     score_of,
-    scripted_model,
+    solver_metadata,
 )
 
 # sum-of-pairs (stdin): public test "2\n1 2\n3 4\n" -> "3\n7\n"; private tests include
@@ -35,39 +39,15 @@ PAIRS_RIGHT = fenced_answer(PAIRS_HEAD + "    print(a + b)\n")
 NO_CODE = "I would add the two numbers on each line."
 
 
-def _run(task: Task, outputs: list[str], log_dir: Path, **parameters: Any) -> EvalSample:
-    [log] = eval(
-        task,
-        model=scripted_model(*outputs),
-        solver=feedback(**parameters),
-        limit=1,
-        log_dir=str(log_dir),
-        display="none",
-    )
-    assert log.status == "success", log.error
-    assert log.samples
-    return resolve_sample_attachments(log.samples[0])
-
-
-def _record(sample: EvalSample) -> dict[str, Any]:
-    record = sample.metadata["codecrucible"]["feedback"]
-    assert isinstance(record, dict)
-    return record
-
-
-def _model_inputs(sample: EvalSample) -> list[list[Any]]:
-    """The messages of every model call, in order (one entry per ModelEvent)."""
-    return [event.input for event in sample.events if event.event == "model"]
-
-
 @requires_bwrap
 def test_retries_with_the_failures_until_the_public_tests_pass(tmp_path: Path) -> None:
-    sample = _run(
+    sample = run_solver(
         example_task("sum-of-pairs", tmp_path),
+        feedback(),
         [PAIRS_WRONG, NO_CODE, PAIRS_RIGHT, PAIRS_WRONG],
         tmp_path,
     )
-    record = _record(sample)
+    record = solver_metadata(sample, "feedback")
     assert record["stopped"] == "passed" and record["turns"] == 3
     assert record["passed_feedback_tests"] is True and record["final_turn"] == 3
     assert record["feedback_tests"] == ["public"] and record["tests"] == 1
@@ -80,7 +60,7 @@ def test_retries_with_the_failures_until_the_public_tests_pass(tmp_path: Path) -
     assert sample.metadata["codecrucible"]["oracle"] is False
     stages = sample.metadata["codecrucible"]["stages"]
     assert stages["generate"]["calls"] == 3 and stages["execute"]["calls"] == 0
-    inputs = _model_inputs(sample)
+    inputs = model_inputs(sample)
     assert len(inputs) == 3  # the fourth scripted answer was never asked for
     assert score_of(sample) == "C"  # the hidden tests pass too
     assert sample.output.completion == PAIRS_RIGHT
@@ -120,18 +100,18 @@ def test_retries_with_the_failures_until_the_public_tests_pass(tmp_path: Path) -
 
 @requires_bwrap
 def test_an_always_wrong_model_gets_exactly_max_turns_generations(tmp_path: Path) -> None:
-    sample = _run(
+    sample = run_solver(
         example_task("sum-of-pairs", tmp_path),
+        feedback(max_turns=4),
         [PAIRS_WRONG] * 4 + [PAIRS_RIGHT],  # a fifth call would pass
         tmp_path,
-        max_turns=4,
     )
-    record = _record(sample)
+    record = solver_metadata(sample, "feedback")
     assert record["stopped"] == "budget" and record["turns"] == 4
     assert record["passed_feedback_tests"] is False
     assert record["final_turn"] == 4  # equal scores: the latest program
     assert sample.metadata["codecrucible"]["stages"]["generate"]["calls"] == 4
-    inputs = _model_inputs(sample)
+    inputs = model_inputs(sample)
     assert len(inputs) == 4
     assert [len(messages) for messages in inputs] == [2, 4, 6, 8]
     assert score_of(sample) == "I"
@@ -143,11 +123,14 @@ def test_an_always_wrong_model_gets_exactly_max_turns_generations(tmp_path: Path
 
 @requires_bwrap
 def test_max_turns_one_is_a_single_generation(tmp_path: Path) -> None:
-    sample = _run(
-        example_task("sum-of-pairs", tmp_path), [PAIRS_WRONG, PAIRS_RIGHT], tmp_path, max_turns=1
+    sample = run_solver(
+        example_task("sum-of-pairs", tmp_path),
+        feedback(max_turns=1),
+        [PAIRS_WRONG, PAIRS_RIGHT],
+        tmp_path,
     )
-    assert len(_model_inputs(sample)) == 1
-    assert _record(sample)["turns"] == 1 and score_of(sample) == "I"
+    assert len(model_inputs(sample)) == 1
+    assert solver_metadata(sample, "feedback")["turns"] == 1 and score_of(sample) == "I"
 
 
 @requires_bwrap
@@ -158,18 +141,8 @@ def test_a_problem_without_public_tests_gets_one_generation(tmp_path: Path) -> N
         "        for b in numbers[i + 1:]\n    )\n"
     )
     wrong = fenced_answer("def has_close_elements(numbers, threshold):\n    return False\n")
-    [log] = eval(
-        humaneval(docstring_tests=False),
-        model=scripted_model(wrong, right),
-        solver=feedback(),
-        limit=1,
-        log_dir=str(tmp_path),
-        display="none",
-    )
-    assert log.status == "success", log.error and log.samples
-    assert log.samples
-    sample = resolve_sample_attachments(log.samples[0])
-    record = _record(sample)
+    sample = run_solver(humaneval(docstring_tests=False), feedback(), [wrong, right], tmp_path)
+    record = solver_metadata(sample, "feedback")
     assert record["stopped"] == "no_tests" and record["tests"] == 0
     assert record["turns"] == 1 and record["passed_feedback_tests"] is False
     assert record["history"] == [
@@ -182,7 +155,7 @@ def test_a_problem_without_public_tests_gets_one_generation(tmp_path: Path) -> N
             "verdicts": {},
         }
     ]
-    assert len(_model_inputs(sample)) == 1
+    assert len(model_inputs(sample)) == 1
     assert "no public tests: nothing to check, one generation" in info_texts(sample)
     assert score_of(sample) == "I"  # the wrong first answer stays: nothing said it was wrong
 
@@ -192,14 +165,17 @@ def test_should_pass_private_feeds_back_the_hidden_tests_and_is_flagged(
     tmp_path: Path,
 ) -> None:
     task = example_task("sum-of-pairs", tmp_path)
-    honest = _run(task, [PAIRS_ABS, PAIRS_RIGHT], tmp_path / "honest")
-    assert _record(honest)["turns"] == 1  # the public test passes: the loop stops there
+    honest = run_solver(task, feedback(), [PAIRS_ABS, PAIRS_RIGHT], tmp_path / "honest")
+    # the public test passes: the loop stops there
+    assert solver_metadata(honest, "feedback")["turns"] == 1
     assert score_of(honest) == "I"
     assert honest.metadata["codecrucible"]["oracle"] is False
     assert not any("oracle" in info for info in info_texts(honest))
 
-    oracle = _run(task, [PAIRS_ABS, PAIRS_RIGHT], tmp_path / "oracle", should_pass_private=True)
-    record = _record(oracle)
+    oracle = run_solver(
+        task, feedback(should_pass_private=True), [PAIRS_ABS, PAIRS_RIGHT], tmp_path / "oracle"
+    )
+    record = solver_metadata(oracle, "feedback")
     assert oracle.metadata["codecrucible"]["oracle"] is True
     assert record["parameters"]["should_pass_private"] is True
     assert record["feedback_tests"] == ["public", "private", "generated"]
@@ -209,7 +185,7 @@ def test_should_pass_private_feeds_back_the_hidden_tests_and_is_flagged(
     assert score_of(oracle) == "C"
     infos = info_texts(oracle)
     assert infos[0].startswith("oracle use (should_pass_private=true)")
-    report = _model_inputs(oracle)[1][-1].text
+    report = model_inputs(oracle)[1][-1].text
     assert "1 of 3 tests failed." in report and "Test 3: wrong answer" in report
     assert "Expected:\n```\n2000000000\n0\n-3\n```" in report  # a hidden test's answer
 
@@ -222,10 +198,12 @@ def test_functional_problem_feedback_shows_the_call_and_both_values(tmp_path: Pa
         "    for v in values:\n        run = run + 1 if v == prev else 1\n"
         "        prev = v\n        best = max(best, run)\n    return best\n"
     )
-    sample = _run(example_task("longest-run", tmp_path), [wrong, right, wrong], tmp_path)
-    assert _record(sample)["turns"] == 2 and score_of(sample) == "C"
-    assert len(_model_inputs(sample)) == 2
-    report = _model_inputs(sample)[1][-1].text
+    sample = run_solver(
+        example_task("longest-run", tmp_path), feedback(), [wrong, right, wrong], tmp_path
+    )
+    assert solver_metadata(sample, "feedback")["turns"] == 2 and score_of(sample) == "C"
+    assert len(model_inputs(sample)) == 2
+    report = model_inputs(sample)[1][-1].text
     assert "Test 1: wrong answer" in report
     assert "[1, 1, 2, 2, 2, 3]" in report
     assert "Expected:\n```\n3\n```" in report and "Actual:\n```\n6\n```" in report
@@ -238,11 +216,13 @@ def test_assert_problem_feedback_shows_the_failing_assert(tmp_path: Path) -> Non
         "def is_palindrome(text):\n    kept = [c.lower() for c in text if c.isalnum()]\n"
         "    return kept == kept[::-1]\n"
     )
-    sample = _run(example_task("is-palindrome", tmp_path), [wrong, right, wrong], tmp_path)
-    record = _record(sample)
+    sample = run_solver(
+        example_task("is-palindrome", tmp_path), feedback(), [wrong, right, wrong], tmp_path
+    )
+    record = solver_metadata(sample, "feedback")
     assert record["turns"] == 2 and score_of(sample) == "C"
     assert [t["passed"] for t in record["history"]] == [False, True]
-    report = _model_inputs(sample)[1][-1].text
+    report = model_inputs(sample)[1][-1].text
     assert "Test 1: runtime error" in report
     assert "assert is_palindrome('A man, a plan, a canal: Panama')" in report
     assert "AssertionError" in report
@@ -276,25 +256,28 @@ def test_keep_best_returns_the_program_that_passed_most_when_the_budget_ends(
     double_task: Task, tmp_path: Path
 ) -> None:
     outputs = [DOUBLE_ONE, DOUBLE_NONE, NO_CODE]
-    best = _run(double_task, outputs, tmp_path / "best", max_turns=3)
-    record = _record(best)
+    best = run_solver(double_task, feedback(max_turns=3), outputs, tmp_path / "best")
+    record = solver_metadata(best, "feedback")
     assert record["stopped"] == "budget" and record["turns"] == 3
     assert [t["tests_passed"] for t in record["history"]] == [1, 0, 0]
     assert record["final_turn"] == 1
     assert best.output.completion == DOUBLE_ONE
     assert score_of(best) == "C"  # turn 1's program passes the hidden test
 
-    last = _run(double_task, outputs, tmp_path / "last", max_turns=3, keep="last")
-    assert _record(last)["final_turn"] == 3
+    last = run_solver(double_task, feedback(max_turns=3, keep="last"), outputs, tmp_path / "last")
+    assert solver_metadata(last, "feedback")["final_turn"] == 3
     assert score_of(last) == "I"  # no program at all
 
 
 @requires_bwrap
 def test_max_failures_shown_limits_the_report(double_task: Task, tmp_path: Path) -> None:
-    sample = _run(
-        double_task, [DOUBLE_NONE, DOUBLE_NONE], tmp_path, max_turns=2, max_failures_shown=1
+    sample = run_solver(
+        double_task,
+        feedback(max_turns=2, max_failures_shown=1),
+        [DOUBLE_NONE, DOUBLE_NONE],
+        tmp_path,
     )
-    report = _model_inputs(sample)[1][-1].text
+    report = model_inputs(sample)[1][-1].text
     assert "2 of 2 tests failed." in report
     assert "Test 1: wrong answer" in report and "Test 2:" not in report
     assert "(1 more failing tests not shown.)" in report
@@ -302,15 +285,13 @@ def test_max_failures_shown_limits_the_report(double_task: Task, tmp_path: Path)
 
 @requires_bwrap
 def test_system_prompt_none_and_prompt_template(double_task: Task, tmp_path: Path) -> None:
-    sample = _run(
+    sample = run_solver(
         double_task,
+        feedback(max_turns=1, system_prompt_id="none", prompt_template="Problem: {statement}"),
         [DOUBLE_NONE],
         tmp_path,
-        max_turns=1,
-        system_prompt_id="none",
-        prompt_template="Problem: {statement}",
     )
-    [messages] = _model_inputs(sample)
+    [messages] = model_inputs(sample)
     assert [m.role for m in messages] == ["user"]
     assert messages[0].text == "Problem: Read n and print 2 * n."
 
@@ -320,8 +301,8 @@ def test_prompt_template_from_the_command_line(double_task: Task, tmp_path: Path
     """`-S` splits a value at its commas (a list arrives); the template is joined back."""
     arguments = parse_cli_args(["prompt_template=Problem, in short. {statement}"])
     assert isinstance(arguments["prompt_template"], list)
-    sample = _run(double_task, [DOUBLE_NONE], tmp_path, max_turns=1, **arguments)
-    [messages] = _model_inputs(sample)
+    sample = run_solver(double_task, feedback(max_turns=1, **arguments), [DOUBLE_NONE], tmp_path)
+    [messages] = model_inputs(sample)
     assert messages[-1].text == "Problem, in short. Read n and print 2 * n."
 
 
@@ -335,18 +316,22 @@ def test_a_template_read_as_yaml_structure_is_refused_with_the_fix() -> None:
     assert quoted["prompt_template"] == "Solve: {statement}"
 
 
+@requires_bwrap
 def test_a_model_error_raises_rather_than_scoring(tmp_path: Path) -> None:
-    """A failed model call is the machinery's fault: the sample errors (Inspect retries)."""
-    model = get_model("mockllm/model", custom_outputs=[RuntimeError("provider down")])
-    [log] = eval(
+    """A failed model call is the machinery's fault: the sample errors, it is not scored I.
+
+    The call fails on turn 2, after turn 1's program ran and failed: the loop neither
+    stops at the budget nor returns turn 1's program (Inspect retries the sample).
+    """
+    sample = errored_sample(
         example_task("sum-of-pairs", tmp_path),
-        model=model,
-        solver=feedback(),
-        log_dir=str(tmp_path),
-        display="none",
+        feedback(max_turns=3),
+        failing_model(PAIRS_WRONG, message="provider down"),
+        tmp_path,
     )
-    assert log.status == "error"
-    assert log.error is not None and "provider down" in log.error.message
+    assert sample.error is not None and "provider down" in sample.error.message
+    assert "feedback" not in sample.metadata.get("codecrucible", {})
+    assert len(model_events(sample)) == 2  # the answer of turn 1 and the failed call
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ Skipped without the `local-model` extra (torch, transformers).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,14 @@ def test_bad_model_args_are_refused(classifier: Path) -> None:
         get_model("hf_classifier/x", model_path=str(classifier), positive_label=5)
     with pytest.raises(InputError, match="unknown model args temperature"):
         get_model("hf_classifier/y", model_path=str(classifier), temperature=1)
+
+
+def test_the_model_name_is_the_classifiers_folder(classifier: Path) -> None:
+    """`reward_model=hf_classifier/<folder>`, as `-S` gives it: no model args needed."""
+    model = get_model(f"hf_classifier/{classifier}")
+    text = "def f ( a , b ) :\nreturn a + b"
+    output = asyncio.run(model.generate(text))
+    assert float(output.completion) == pytest.approx(
+        _direct_probability(classifier, text), abs=1e-6
+    )
+    assert output.usage is not None and output.usage.input_tokens > 1

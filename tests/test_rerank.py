@@ -570,6 +570,52 @@ def test_judge_probability_reads_the_answer_token_then_the_text() -> None:
     assert logprob_stats(Logprobs(content=[])) == (None, None)
 
 
+def test_non_finite_log_probabilities_never_reach_the_ranking() -> None:
+    nan_verdict = Logprobs(content=[Logprob(token="Yes", logprob=math.nan)])
+    # the log-probabilities say nothing: the text decides
+    assert judge_probability(_output_with(nan_verdict, "Yes")) == (1.0, "text")
+    above_one = Logprobs(content=[Logprob(token="No", logprob=0.5)])  # exp > 1: clamped
+    assert judge_probability(_output_with(above_one, "No")) == (0.0, "logprobs")
+    infinite = Logprobs(
+        content=[
+            Logprob(
+                token="Yes",
+                logprob=math.inf,
+                top_logprobs=[TopLogprob(token="No", logprob=math.inf)],
+            )
+        ]
+    )
+    assert judge_probability(_output_with(infinite, "No")) == (0.0, "text")
+    assert logprob_stats(nan_verdict) == (None, None)
+    assert logprob_stats(above_one) == (None, None)
+    impossible = Logprobs(content=[Logprob(token="x", logprob=-math.inf)])
+    assert logprob_stats(impossible) == (None, None)
+
+
+def test_out_of_range_judge_log_probabilities_are_read_without_overflow() -> None:
+    # exp(1000) overflows: a positive log-probability counts as probability 1
+    huge = Logprobs(content=[Logprob(token="Yes", logprob=1000.0)])
+    assert judge_probability(_output_with(huge, "No")) == (1.0, "logprobs")
+    against = Logprobs(
+        content=[
+            Logprob(token="Yes", logprob=-1.0, top_logprobs=[TopLogprob(token="No", logprob=800.0)])
+        ]
+    )
+    probability, source = judge_probability(_output_with(against, "Yes"))
+    assert source == "logprobs" and probability == pytest.approx(math.exp(-1) / (1 + math.exp(-1)))
+    # -inf is a log-probability (of 0), not a missing one
+    impossible_no = Logprobs(
+        content=[
+            Logprob(
+                token="Yes",
+                logprob=-0.5,
+                top_logprobs=[TopLogprob(token="No", logprob=-math.inf)],
+            )
+        ]
+    )
+    assert judge_probability(_output_with(impossible_no, "No")) == (1.0, "logprobs")
+
+
 def test_rank_candidates_orders_recorded_candidates_as_the_solver_does() -> None:
     def candidate(
         code: str | None,

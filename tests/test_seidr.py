@@ -7,17 +7,17 @@ import json
 import random
 from collections.abc import MutableSequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
-from inspect_ai import Task, eval
+from inspect_ai import Task
 from inspect_ai._util.config import parse_cli_args
-from inspect_ai.log import EvalSample, resolve_sample_attachments
-from inspect_ai.model import ModelOutput, get_model
+from inspect_ai.model import ModelOutput
 
 from codecrucible.errors import InputError
-from codecrucible.execution import ExecutionResult, Verdict
+from codecrucible.execution import ExecutionResult, Verdict, VerdictStatus
 from codecrucible.solvers.seidr import (
+    FAILURE_ORDER,
     Candidate,
     _issue,
     lexicase_select,
@@ -34,9 +34,14 @@ from codecrucible.tasks.mbpp import mbpp
 from tests.conftest import (
     EXAMPLES,
     FIXTURES,
+    errored_sample,
+    failing_model,
+    info_texts,
+    model_events,
     requires_bwrap,
+    run_solver,
     score_of,
-    scripted_model,
+    solver_metadata,
     stage_calls,
     user_prompts,
 )
@@ -76,37 +81,17 @@ def add_task(tmp_path: Path) -> Task:
     return custom(path=str(path))
 
 
-def _run(task: Task, outputs: list[str], log_dir: Path, **parameters: Any) -> EvalSample:
-    [log] = eval(
-        task,
-        model=scripted_model(*outputs),
-        solver=seidr(**parameters),
-        limit=1,
-        log_dir=str(log_dir),
-        display="none",
-    )
-    assert log.status == "success", log.error
-    assert log.samples
-    return resolve_sample_attachments(log.samples[0])
-
-
-def _tree(sample: EvalSample) -> dict[str, Any]:
-    record = sample.metadata["codecrucible"]["seidr"]
-    assert isinstance(record, dict)
-    return record
-
-
 @requires_bwrap
 def test_stops_as_soon_as_a_draft_passes_every_validation_test(
     add_task: Task, tmp_path: Path
 ) -> None:
-    sample = _run(
+    sample = run_solver(
         add_task,
+        seidr(drafts_per_prompt=3),
         [PASSES_NONE, PASSES_ALL, PASSES_NONE, PASSES_NONE],
         tmp_path,
-        drafts_per_prompt=3,
     )
-    tree = _tree(sample)
+    tree = solver_metadata(sample, "seidr")
     assert tree["stopped"] == "passed"
     assert tree["programs"] == 2 and tree["explanations"] == 0 and tree["best"] == 2
     assert stage_calls(sample) == {"draft": 2}
@@ -121,12 +106,13 @@ def test_a_repair_that_passes_stops_the_search_and_prompts_carry_the_failure(
     add_task: Task, tmp_path: Path
 ) -> None:
     explanation = "Return the sum of a and b instead of a constant."
-    sample = _run(
+    sample = run_solver(
         add_task,
+        seidr(),
         [PASSES_FIRST, PASSES_NONE, explanation, PASSES_ALL, PASSES_NONE],
         tmp_path,
     )
-    tree = _tree(sample)
+    tree = solver_metadata(sample, "seidr")
     assert tree["stopped"] == "passed" and tree["best"] == 3
     assert stage_calls(sample) == {"draft": 2, "instruct": 1, "debug": 1}
     assert tree["selections"] == [{"generation": 0, "method": "score", "parents": [1, 2]}]
@@ -138,7 +124,8 @@ def test_a_repair_that_passes_stops_the_search_and_prompts_carry_the_failure(
         1,
     )
     explain, repair = user_prompts(sample)[2:]
-    # the instruct stage sees the parent's code and its first failing test (test 2)
+    # the instruct stage sees the parent's code and its worst failing test: tests 2 and 3
+    # are equally wrong answers (score 0), so the first of them
     assert "```python\ndef add(a, b):\n    return 3\n```" in explain
     assert "2 of 3 tests failed." in explain and "Test 2: wrong answer" in explain
     assert "add(2, 2)" in explain and "Expected:\n```\n4\n```" in explain
@@ -146,7 +133,7 @@ def test_a_repair_that_passes_stops_the_search_and_prompts_carry_the_failure(
     assert f"Modify the code as follows: {explanation}" in repair
     assert "return 3" in repair
     assert score_of(sample) == "C"
-    infos = [str(event.data) for event in sample.events if event.event == "info"]
+    infos = info_texts(sample, "seidr")
     assert any("program #1, draft: passes 1/3 validation tests" in info for info in infos)
     assert any("program #3, repair of #1 (explanation 1): passes 3/3" in info for info in infos)
 
@@ -171,13 +158,13 @@ def test_the_budget_is_exact_with_a_model_that_is_always_wrong(
     explanations: int,
     drafts: int,
 ) -> None:
-    sample = _run(add_task, [PASSES_NONE] * 40, tmp_path, **parameters)
-    tree = _tree(sample)
+    sample = run_solver(add_task, seidr(**parameters), [PASSES_NONE] * 40, tmp_path)
+    tree = solver_metadata(sample, "seidr")
     assert tree["stopped"] == "budget"
     assert tree["programs"] == programs and tree["explanations"] == explanations
     calls = programs + explanations
     assert sample.metadata["codecrucible"]["totals"]["calls"] == calls
-    assert len([event for event in sample.events if event.event == "model"]) == calls
+    assert len(model_events(sample)) == calls
     assert stage_calls(sample) == {
         name: count
         for name, count in (
@@ -193,8 +180,8 @@ def test_the_budget_is_exact_with_a_model_that_is_always_wrong(
 
 @requires_bwrap
 def test_the_tree_follows_beam_explanations_and_repairs(add_task: Task, tmp_path: Path) -> None:
-    sample = _run(add_task, [PASSES_NONE] * 40, tmp_path, max_programs=11)
-    tree = _tree(sample)
+    sample = run_solver(add_task, seidr(max_programs=11), [PASSES_NONE] * 40, tmp_path)
+    tree = solver_metadata(sample, "seidr")
     shape = [
         (c["id"], c["parent"], c["generation"], c["explanation"], c["temperature"])
         for c in tree["candidates"]
@@ -221,7 +208,7 @@ def test_the_tree_follows_beam_explanations_and_repairs(add_task: Task, tmp_path
         (3, 1),
     ]
     assert [s["parents"] for s in tree["selections"]] == [[1, 2], [3, 4]]
-    temperatures = [event.config.temperature for event in sample.events if event.event == "model"]
+    temperatures = [event.config.temperature for event in model_events(sample)]
     assert temperatures[:4] == [third, two_thirds, third, third]  # draft, draft, explain, repair
 
 
@@ -236,19 +223,21 @@ def test_lexicase_selection_keeps_a_specialist_that_ranking_by_score_leaves_out(
     # specialist is the only program passing it; the second selection (from #1 and #3)
     # takes #3. (Which programs lexicase picks depends on the seed: see the unit tests.)
     outputs = [PASSES_FIRST, PASSES_THIRD, PASSES_TWO, "explain", PASSES_NONE]
-    sample = _run(
+    sample = run_solver(
         add_task,
+        seidr(
+            drafts_per_prompt=3,
+            beam_width=2,
+            explanations_per_program=1,
+            repairs_per_explanation=1,
+            max_programs=5,
+            lexicase_selection=lexicase,
+            seed=1,
+        ),
         [*outputs, "explain", PASSES_NONE],
         tmp_path,
-        drafts_per_prompt=3,
-        beam_width=2,
-        explanations_per_program=1,
-        repairs_per_explanation=1,
-        max_programs=5,
-        lexicase_selection=lexicase,
-        seed=1,
     )
-    tree = _tree(sample)
+    tree = solver_metadata(sample, "seidr")
     # every test is bound to its own index: results differ test by test
     assert [c["per_test"] for c in tree["candidates"][:3]] == [[1, 0, 0], [0, 0, 1], [1, 1, 0]]
     [selection] = tree["selections"]
@@ -269,6 +258,13 @@ def test_lexicase_selection_keeps_a_specialist_that_ranking_by_score_leaves_out(
     assert sample.messages[-1].text == PASSES_TWO
 
 
+def _first_test_shuffled(seed: int, sample_id: str, epoch: int = 1) -> int:
+    """The test that lexicase's first selection consults first, as the solver seeds it."""
+    order = [0, 1, 2]
+    random.Random(f"seidr:{seed}:{sample_id}:{epoch}").shuffle(order)
+    return order[0]
+
+
 @requires_bwrap
 def test_lexicase_runs_are_deterministic_for_a_seed(tmp_path: Path) -> None:
     # three specialists, one per test, and a beam of one: the winner is the specialist of
@@ -284,29 +280,33 @@ def test_lexicase_runs_are_deterministic_for_a_seed(tmp_path: Path) -> None:
     path = tmp_path / "specialists.jsonl"
     path.write_text(json.dumps(problem) + "\n")
     outputs = [_program("3"), _program("5"), _program("7")] + ["explain", PASSES_NONE] * 6
-    parameters: dict[str, Any] = {
-        "drafts_per_prompt": 3,
-        "beam_width": 1,
-        "explanations_per_program": 1,
-        "repairs_per_explanation": 1,
-        "max_programs": 6,
-        "lexicase_selection": True,
-    }
-    runs = [
-        _tree(_run(custom(path=str(path)), outputs, tmp_path / str(run), **parameters, seed=7))
-        for run in range(2)
-    ]
-    assert runs[0]["selections"] == runs[1]["selections"]
-    assert runs[0]["candidates"] == runs[1]["candidates"]
-    assert runs[0]["selections"][0]["parents"][0] in {1, 2, 3}
-    # the seed decides: over a few other seeds the first parent is not always the same
-    winners = {
-        _tree(
-            _run(custom(path=str(path)), outputs, tmp_path / f"seed{seed}", **parameters, seed=seed)
-        )["selections"][0]["parents"][0]
-        for seed in (1, 2, 3, 4)
-    } | {runs[0]["selections"][0]["parents"][0]}
-    assert len(winners) > 1
+
+    def search(seed: int, run: str) -> dict[str, Any]:
+        solver = seidr(
+            drafts_per_prompt=3,
+            beam_width=1,
+            explanations_per_program=1,
+            repairs_per_explanation=1,
+            max_programs=6,
+            lexicase_selection=True,
+            seed=seed,
+        )
+        sample = run_solver(custom(path=str(path)), solver, outputs, tmp_path / run)
+        assert sample.id == "add"
+        return solver_metadata(sample, "seidr")
+
+    first, again = search(7, "first"), search(7, "again")
+    assert first["selections"] == again["selections"]
+    assert first["candidates"] == again["candidates"]
+    # a seed whose first shuffled test differs must pick a different specialist
+    seven = _first_test_shuffled(7, "add")
+    other_seed = next(seed for seed in range(100) if _first_test_shuffled(seed, "add") != seven)
+    other = search(other_seed, "other")
+    for seed, tree in ((7, first), (other_seed, other)):
+        test = _first_test_shuffled(seed, "add")
+        selection = tree["selections"][0]
+        assert selection["decided_by"] == [[test]] and selection["parents"] == [test + 1]
+    assert other["selections"][0]["parents"] != first["selections"][0]["parents"]
 
 
 def _candidate(number: int, results: tuple[bool, ...]) -> Candidate:
@@ -381,14 +381,10 @@ def test_answers_without_a_program_or_that_do_not_compile_are_scored_zero_and_re
     broken = "```python\ndef add(a, b) return a\n```"
     outputs = ["I cannot write that.", broken, "explain one", PASSES_NONE]
     outputs += ["explain two", PASSES_ALL]
-    sample = _run(
-        add_task,
-        outputs,
-        tmp_path,
-        explanations_per_program=1,
-        repairs_per_explanation=1,
+    sample = run_solver(
+        add_task, seidr(explanations_per_program=1, repairs_per_explanation=1), outputs, tmp_path
     )
-    tree = _tree(sample)
+    tree = solver_metadata(sample, "seidr")
     assert [(c["has_code"], c["per_test"]) for c in tree["candidates"]] == [
         (False, [0, 0, 0]),
         (True, [0, 0, 0]),
@@ -411,14 +407,14 @@ def test_a_problem_without_public_tests_gets_one_draft(tmp_path: Path) -> None:
         "    return any(abs(a - b) < threshold for i, a in enumerate(numbers)"
         " for b in numbers[i + 1:])\n```"
     )
-    sample = _run(
+    sample = run_solver(
         humaneval(docstring_tests=False),
+        seidr(drafts_per_prompt=4),
         [solution, PASSES_NONE, PASSES_NONE],
         tmp_path,
-        drafts_per_prompt=4,
     )
     assert sample.id == task_sample.id
-    tree = _tree(sample)
+    tree = solver_metadata(sample, "seidr")
     assert tree["stopped"] == "no_tests" and tree["validation_tests"] == 0
     assert tree["programs"] == 1 and tree["best"] == 1
     assert tree["candidates"][0]["per_test"] == []
@@ -479,23 +475,9 @@ def test_every_task_family_end_to_end(
     failure: list[str],
 ) -> None:
     task = make_task()
-    [log] = eval(
-        task,
-        model=scripted_model(
-            f"```python\n{wrong}```",
-            f"```python\n{wrong}```",
-            "Fix the computation.",
-            f"```python\n{right}```",
-        ),
-        solver=seidr(),
-        sample_id=task.dataset[sample_index].id,
-        log_dir=str(tmp_path),
-        display="none",
-    )
-    assert log.status == "success", log.error
-    assert log.samples
-    sample = resolve_sample_attachments(log.samples[0])
-    tree = _tree(sample)
+    outputs = [f"```python\n{wrong}```"] * 2 + ["Fix the computation.", f"```python\n{right}```"]
+    sample = run_solver(task, seidr(), outputs, tmp_path, sample_id=task.dataset[sample_index].id)
+    tree = solver_metadata(sample, "seidr")
     assert tree["stopped"] == "passed" and tree["programs"] == 3 and tree["best"] == 3
     assert [c["score"] for c in tree["candidates"]] == [0.0, 0.0, 1.0]
     explain = user_prompts(sample)[2]
@@ -521,17 +503,19 @@ def test_bad_parameters_are_refused_with_the_fix() -> None:
 def test_branching_factor_is_shorthand_and_prompt_and_validation_counts_apply(
     add_task: Task, tmp_path: Path
 ) -> None:
-    sample = _run(
+    sample = run_solver(
         add_task,
+        seidr(
+            branching_factor=3,
+            drafts_per_prompt=1,
+            max_programs=1,
+            valid_examples=2,
+            prompt_examples=1,
+        ),
         [PASSES_TWO] * 3,
         tmp_path,
-        branching_factor=3,
-        drafts_per_prompt=1,
-        max_programs=1,
-        valid_examples=2,
-        prompt_examples=1,
     )
-    tree = _tree(sample)
+    tree = solver_metadata(sample, "seidr")
     parameters = tree["parameters"]
     assert (parameters["drafts_per_prompt"], parameters["repairs_per_explanation"]) == (1, 3)
     assert parameters["beam_width"] == 3
@@ -566,12 +550,39 @@ def test_the_worst_scoring_test_is_explained() -> None:
 
     assert worst_failure(result(near, far, passed)) is far
     assert worst_failure(result(near, far, crash, passed)) is crash
-    tied = Verdict(index=4, status="timeout")
-    assert worst_failure(result(near, crash, tied)) is crash  # the first of equals
     assert worst_failure(result(passed)) is None
     issue = _issue(result(near, far, passed))
     assert issue.startswith("2 of 3 tests failed.\n\nTest 2: wrong answer")
     assert "(1 more failing tests not shown.)" in issue
+
+
+def test_equally_scored_failures_are_explained_by_how_they_failed() -> None:
+    """Score ties: a test the program did not finish first (a crash before a limit before a
+    timeout), then a wrong answer; the first by index among the same kind of failure."""
+
+    def result(*verdicts: Verdict) -> ExecutionResult:
+        return ExecutionResult(passed=False, verdicts=list(verdicts), tests_total=len(verdicts))
+
+    def failing(index: int, status: VerdictStatus) -> Verdict:
+        wrong = status == "wrong_answer"
+        return Verdict(index=index, status=status, expected="3\n" if wrong else "", actual="0\n")
+
+    assert set(FAILURE_ORDER) == set(get_args(VerdictStatus)) - {"pass"}
+    statuses: list[VerdictStatus] = ["wrong_answer", "timeout", "output_limit", "memory_limit"]
+    statuses.append("runtime_error")
+    verdicts = [failing(index, status) for index, status in enumerate(statuses)]
+    assert {line_score(verdict) for verdict in verdicts} == {0.0}  # all tied on score
+    # each in turn, the worst of those left is the one FAILURE_ORDER ranks first
+    for expected in ["runtime_error", "memory_limit", "output_limit", "timeout", "wrong_answer"]:
+        chosen = worst_failure(result(*verdicts))
+        assert chosen is not None and chosen.status == expected
+        verdicts.remove(chosen)
+    crashes = [failing(0, "wrong_answer"), failing(1, "runtime_error"), failing(2, "runtime_error")]
+    assert worst_failure(result(*crashes)) is crashes[1]  # the first crash by index
+    # wrong answers among themselves: the lowest score first, then the first by index
+    near = Verdict(index=0, status="wrong_answer", expected="1\n2\n", actual="1\n3\n")
+    far = failing(1, "wrong_answer")
+    assert worst_failure(result(near, far, failing(2, "wrong_answer"))) is far
 
 
 @requires_bwrap
@@ -593,15 +604,17 @@ def test_the_instruct_prompt_explains_the_worst_test_not_the_first(tmp_path: Pat
         "```python\nn = int(input())\nfor i in range(n):\n    a, b = map(int, input().split())\n"
         "    print(a + b if i == 0 else 0)\n```"
     )
-    sample = _run(
+    sample = run_solver(
         custom(path=str(path)),
+        seidr(
+            drafts_per_prompt=1,
+            explanations_per_program=1,
+            repairs_per_explanation=1,
+            beam_width=1,
+            max_programs=2,
+        ),
         [half, "explain", PASSES_NONE],
         tmp_path,
-        drafts_per_prompt=1,
-        explanations_per_program=1,
-        repairs_per_explanation=1,
-        beam_width=1,
-        max_programs=2,
     )
     explain = user_prompts(sample)[1]
     assert "2 of 2 tests failed." in explain
@@ -610,38 +623,102 @@ def test_the_instruct_prompt_explains_the_worst_test_not_the_first(tmp_path: Pat
 
 
 @requires_bwrap
+def test_a_crash_is_explained_before_an_equally_scored_wrong_answer(
+    add_task: Task, tmp_path: Path
+) -> None:
+    """Functional: test 1 answered wrongly and test 2 crashing both score 0; test 2 is explained."""
+    wrong_then_crash = (
+        "```python\ndef add(a, b):\n    if a == 1:\n        return 0\n"
+        "    if a == 2:\n        raise ValueError('two is not supported')\n    return a + b\n```"
+    )
+    sample = run_solver(
+        add_task,
+        seidr(
+            drafts_per_prompt=1,
+            explanations_per_program=1,
+            repairs_per_explanation=1,
+            max_programs=2,
+        ),
+        [wrong_then_crash, "explain", PASSES_NONE],
+        tmp_path,
+    )
+    assert solver_metadata(sample, "seidr")["candidates"][0]["per_test"] == [0, 0, 1]
+    explain = user_prompts(sample)[1]
+    assert explain.startswith("I'm trying to solve the problem below.")
+    assert "2 of 3 tests failed.\n\nTest 2: runtime error" in explain
+    assert "ValueError: two is not supported" in explain and "add(2, 2)" in explain
+    assert "Test 1:" not in explain and "(1 more failing tests not shown.)" in explain
+
+
+@requires_bwrap
 def test_repeated_prompts_reach_the_model_under_cache(
     add_task: Task, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With --cache and no temperature ramp, the drafts of one prompt must not all be the first."""
+    """Under --cache, every draft, explanation and repair of a repeated prompt is its own call.
+
+    No temperature ramp and one explanation text: the two drafts share a prompt, so do
+    the two explanations of the parent and all four repairs. Without a draw scope the
+    cache would answer each repeat with the first answer; a rerun reads every call back.
+    """
     monkeypatch.setenv("INSPECT_CACHE_DIR", str(tmp_path / "cache"))
-    [log] = eval(
-        add_task,
-        model=scripted_model(PASSES_NONE, PASSES_ALL),
-        solver=seidr(drafts_per_prompt=2, max_temperature=None),
-        cache=True,
-        log_dir=str(tmp_path),
-        display="none",
+    fix = "Return a + b."
+    outputs = [PASSES_NONE, PASSES_FIRST, fix, _program("1"), _program("2")]
+    outputs += [fix, _program("4"), PASSES_ALL]
+    solver = seidr(
+        drafts_per_prompt=2,
+        explanations_per_program=2,
+        repairs_per_explanation=2,
+        beam_width=1,
+        max_programs=6,
+        max_temperature=None,
     )
-    assert log.status == "success", log.error
-    [sample] = log.samples or []
-    tree = _tree(sample)
-    assert [c["per_test"] for c in tree["candidates"]] == [[0, 0, 0], [1, 1, 1]]
-    assert tree["stopped"] == "passed" and sample.metadata["codecrucible"]["oracle"] is False
+    sample = run_solver(add_task, solver, outputs, tmp_path / "first", cache=True)
+    prompts = user_prompts(sample)
+    assert len(prompts) == 8
+    assert prompts[0] == prompts[1]  # the drafts
+    assert prompts[2] == prompts[5]  # the explanations of #2
+    assert prompts[3] == prompts[4] == prompts[6] == prompts[7]  # its repairs
+    assert [event.cache for event in model_events(sample)] == ["write"] * 8
+    tree = solver_metadata(sample, "seidr")
+    assert [c["per_test"] for c in tree["candidates"]] == [
+        [0, 0, 0],
+        [1, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 1, 0],
+        [1, 1, 1],
+    ]
+    assert (tree["stopped"], tree["programs"], tree["explanations"]) == ("passed", 6, 2)
+    assert solver_metadata(sample)["oracle"] is False
+
+    # the same run again: every call is read from the cache, draw by draw
+    rerun = run_solver(add_task, solver, [PASSES_NONE] * 8, tmp_path / "again", cache=True)
+    assert [event.cache for event in model_events(rerun)] == ["read"] * 8
+    assert solver_metadata(rerun, "seidr")["candidates"] == tree["candidates"]
 
 
 @requires_bwrap
 def test_prompt_template_from_the_command_line(add_task: Task, tmp_path: Path) -> None:
     arguments = parse_cli_args(["prompt_template=Task, briefly. {statement}"])
-    sample = _run(add_task, [PASSES_ALL], tmp_path, **arguments)
+    sample = run_solver(add_task, seidr(**arguments), [PASSES_ALL], tmp_path)
     assert user_prompts(sample)[0].endswith("Task, briefly. Write add(a, b) that returns a + b.")
     with pytest.raises(InputError, match="quote the whole template"):
         seidr(**parse_cli_args(["prompt_template=Task: {statement}"]))
 
 
+@requires_bwrap
 def test_a_model_error_raises_rather_than_scoring(add_task: Task, tmp_path: Path) -> None:
-    """A failed model call is the machinery's fault: the sample errors (Inspect retries)."""
-    model = get_model("mockllm/model", custom_outputs=[RuntimeError("provider down")])
-    [log] = eval(add_task, model=model, solver=seidr(), log_dir=str(tmp_path), display="none")
-    assert log.status == "error"
-    assert log.error is not None and "provider down" in log.error.message
+    """A failed model call is the machinery's fault: the sample errors, it is not scored I.
+
+    The call fails at the first explanation, after two drafts ran and failed: the search
+    does not return the best draft as its answer (Inspect retries the sample).
+    """
+    sample = errored_sample(
+        add_task,
+        seidr(),
+        failing_model(PASSES_FIRST, PASSES_NONE, message="provider down"),
+        tmp_path,
+    )
+    assert sample.error is not None and "provider down" in sample.error.message
+    assert "seidr" not in sample.metadata.get("codecrucible", {})
+    assert len(model_events(sample)) == 3  # two drafts and the failed explanation
