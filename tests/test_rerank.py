@@ -35,7 +35,9 @@ from codecrucible.solvers.rerank import (
 )
 from codecrucible.tasks.humaneval import humaneval
 from tests.conftest import (
+    errored_sample,
     example_task,
+    failing_model,
     fenced_answer,
     info_texts,
     model_events,
@@ -749,13 +751,10 @@ def test_log_probabilities_are_asked_for_only_where_read(
 
 def test_a_reward_model_error_raises_rather_than_scoring(tmp_path: Path) -> None:
     """A failed judge call is the machinery's fault: the sample errors (Inspect retries)."""
-    judge = get_model("mockllm/model", custom_outputs=[RuntimeError("judge down")])
-    [log] = eval(
+    sample = errored_sample(
         example_task("sum-of-pairs", tmp_path),
-        model=_model(PAIRS_RIGHT),
-        solver=rerank(n=1, by="reward_model", reward_model=judge),
-        log_dir=str(tmp_path),
-        display="none",
+        rerank(n=1, by="reward_model", reward_model=failing_model(message="judge down")),
+        _model(PAIRS_RIGHT),
+        tmp_path,
     )
-    assert log.status == "error"
-    assert log.error is not None and "judge down" in log.error.message
+    assert sample.error is not None and "RuntimeError: judge down" in sample.error.traceback
