@@ -54,6 +54,13 @@ prompts are SEIDR's, reworded for functional and assert problems as well as stdi
 A problem without public tests leaves nothing to rank or repair against: the
 solver drafts one program (the first draft, at the first draft's temperature)
 and returns it, at the cost of `single_turn`.
+
+What each sample records under `codecrucible.seidr`: the parameters, how many
+validation tests there were, `stopped` (`passed`, `budget` or `no_tests`), the
+programs and explanations generated, `best` (the id of the program returned),
+every candidate with its per-test results, the explanation calls and each
+generation's selection of parents; `codecrucible.oracle` is always false (only
+public tests are run).
 """
 
 from __future__ import annotations
