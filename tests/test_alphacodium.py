@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from inspect_ai import Task, eval
+from inspect_ai import Task
 from inspect_ai._util.config import parse_cli_args
-from inspect_ai.log import EvalSample, resolve_sample_attachments
+from inspect_ai.log import EvalSample
 from inspect_ai.model import ChatMessageSystem
 
 from codecrucible.errors import InputError
@@ -44,7 +44,7 @@ from tests.conftest import (
     requires_bwrap,
     run_solver,
     score_of,
-    scripted_model,
+    solver_metadata,
     stage_calls,
     user_prompts,
 )
@@ -224,24 +224,12 @@ def _run(
     task: Task, outputs: list[str], log_dir: Path, *, sample: str | None = None, **parameters: Any
 ) -> EvalSample:
     """One sample (the first, or the one with this id) through the solver, scripted."""
-    [log] = eval(
-        task,
-        model=scripted_model(*outputs),
-        solver=alphacodium(**parameters),
-        limit=None if sample else 1,
-        sample_id=sample,
-        log_dir=str(log_dir),
-        display="none",
-    )
-    assert log.status == "success", log.error
-    assert log.samples and len(log.samples) == 1
-    return resolve_sample_attachments(log.samples[0])
+    extra = {"sample_id": sample} if sample else {}
+    return run_solver(task, alphacodium(**parameters), outputs, log_dir, **extra)
 
 
 def _record(sample: EvalSample) -> dict[str, Any]:
-    record = sample.metadata["codecrucible"]["alphacodium"]
-    assert isinstance(record, dict)
-    return record
+    return solver_metadata(sample, "alphacodium")
 
 
 def _code(sample: EvalSample) -> str:
