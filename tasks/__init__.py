@@ -8,6 +8,7 @@ from codecrucible.tasks.humaneval import humaneval
 from codecrucible.tasks.livecodebench import livecodebench
 from codecrucible.tasks.mbpp import mbpp
 from codecrucible.tasks.psb2 import psb2
+from codecrucible.tasks.swe_bench import swe_bench
 from codecrucible.tasks.taco import taco
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "livecodebench",
     "mbpp",
     "psb2",
+    "swe_bench",
     "taco",
 ]

@@ -5,7 +5,7 @@ Names: `codecrucible/humaneval`, `--solver codecrucible/reference`, `sandbox="bw
 
 from codecrucible.models import hf_classifier
 from codecrucible.sandboxes import BwrapSandboxEnvironment
-from codecrucible.scorers import tests
+from codecrucible.scorers import swe_patch, tests
 from codecrucible.solvers import alphacodium, feedback, reference, rerank, seidr, single_turn
 from codecrucible.tasks import (
     apps,
@@ -16,5 +16,6 @@ from codecrucible.tasks import (
     livecodebench,
     mbpp,
     psb2,
+    swe_bench,
     taco,
 )

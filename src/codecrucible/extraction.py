@@ -71,10 +71,15 @@ def extract_code(
 ) -> str | None:
     """The program in a completion: its last code block in `language` (or unlabelled).
 
-    With `entry_point`, the last such block that defines it is preferred. Falls
+    For `diff` (SWE-bench), the patch `codecrucible.swe.patches.extract_patch` finds. With `entry_point`, the last such block that defines it is preferred. Falls
     back to the last block of any label when none matches. Returns None when the
     completion has no fenced block at all.
     """
+    if language == "diff":  # a patch (SWE-bench): tags, fenced or bare diffs, repaired
+        from codecrucible.swe.patches import extract_patch
+
+        found = extract_patch(completion)
+        return found.text if found else None
     text = _THINKING.sub("", completion)
     blocks = [block for block in code_blocks(text) if block.code.strip()]
     if not blocks:

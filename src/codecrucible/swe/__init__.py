@@ -1,0 +1,1 @@
+"""SWE-bench: patches from completions, repository mirrors, prompts and grading."""
