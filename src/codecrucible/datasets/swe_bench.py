@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from codecrucible.datasets._problemset import DatasetError, ProblemSet, dataset_loader, hf_rows
 from codecrucible.datasets._rows import RowSource, register_row_source
@@ -114,8 +114,15 @@ def row_to_problem(row: Mapping[str, Any]) -> CodeProblem:
     """A SWE-bench row (any of the sets, or an `_oracle` row) as a `CodeProblem`."""
     missing = [name for name in REQUIRED if not row.get(name)]
     if missing:
-        raise DatasetError(f"a SWE-bench row has no {', '.join(missing)}")
-    instance = SweInstance.model_validate({**row, "oracle_text": row.get("text")})
+        raise DatasetError(f"SWE-bench row {row.get('instance_id')!r} has no {', '.join(missing)}")
+    try:
+        instance = SweInstance.model_validate({**row, "oracle_text": row.get("text")})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise DatasetError(
+            f"SWE-bench row {row.get('instance_id')!r} has a bad {field}: {first['msg']}"
+        ) from None
     created = (instance.created_at or "")[:10]
     try:
         release = date.fromisoformat(created) if created else None

@@ -251,7 +251,9 @@ def render_patch(files: list[FilePatch], repairs: list[str] | None = None) -> st
             if old == DEV_NULL:
                 old_start = 0
             elif hunk.old_start is None:
-                old_start = 1  # git apply looks for the context wherever it is
+                # git apply looks for the context around the given line, except that a
+                # hunk said to start at line 1 must match there: 2 leaves it free
+                old_start = 2
             else:
                 old_start = hunk.old_start
             # the unified format numbers an empty side by the line before it
