@@ -16,7 +16,7 @@ from inspect_ai.solver import TaskState
 from inspect_ai.util import sandbox
 
 from codecrucible.datasets import problem_for
-from codecrucible.datasets.swe_bench import instance_of
+from codecrucible.datasets.swe_bench import SweInstance, instance_of
 from codecrucible.execution.protocol import excerpt
 from codecrucible.extraction import fence
 from codecrucible.solvers._code import NO_SOLUTION_KEY, get_code
@@ -57,39 +57,25 @@ def swe_patch() -> Scorer:
         mirror = Path(settings["mirror"]) if settings.get("mirror") else None
         box = sandbox()
         testbed = await grading.prepare_testbed(box, instance, env, mirror)
-        applied = await grading.check_applies(box, testbed, patch, instance.test_patch)
-        metadata.update(applies=applied.applies, test_patch_applies=applied.test_patch_applies)
-        if not applied.applies:
+        tier = settings["tier"]
+        applied = await grading.check_applies(
+            box, testbed, patch, instance.test_patch, then_test_patch=tier == 1
+        )
+        metadata["applies"] = applied.applies
+        if tier == 1:
+            metadata["test_patch_applies"] = applied.test_patch_applies
+            return _tier_1_score(patch, files, metadata, instance, applied)
+        # tier 2 applies the patch as SWE-bench's harness does: git apply, else patch with fuzz
+        method, apply_output = await grading.apply_for_tests(box, testbed)
+        metadata["applied_with"] = method
+        if method is None:
             return _incorrect(
                 patch,
                 metadata,
                 f"**The patch does not apply** at base commit `{instance.base_commit[:12]}` "
-                "(`git apply --check`):",
-                applied.message,
+                "(`git apply`, nor `patch --fuzz=5`):",
+                apply_output,
             )
-        if settings["tier"] == 1:
-            if not applied.test_patch_applies:
-                return _incorrect(
-                    patch,
-                    metadata,
-                    "**The patch applies, but the instance's test patch no longer applies "
-                    "after it** (`git apply --check`):",
-                    applied.test_patch_message,
-                )
-            return Score(
-                value=CORRECT,
-                answer=patch,
-                explanation=(
-                    f"**Applies** at `{instance.base_commit[:12]}`, and the test patch applies "
-                    f"after it (tier 1: the tests were not run). Files: {', '.join(files)}."
-                ),
-                metadata=metadata,
-            )
-        await grading.reset_testbed(box, testbed, instance)
-        method, apply_output = await grading.apply_for_tests(box, testbed)
-        metadata["applied_with"] = method
-        if method is None:
-            return _incorrect(patch, metadata, "**The patch does not apply**:", apply_output)
         run = await grading.run_tests(
             box,
             instance,
@@ -126,6 +112,40 @@ def _candidate_patch(state: TaskState) -> tuple[str, list[str], list[str]]:
     if found is None:
         return "", [], []
     return found.text, found.files, found.repairs
+
+
+def _tier_1_score(
+    patch: str,
+    files: list[str],
+    metadata: dict[str, Any],
+    instance: SweInstance,
+    applied: grading.ApplyResult,
+) -> Score:
+    base = instance.base_commit[:12]
+    if not applied.applies:
+        return _incorrect(
+            patch,
+            metadata,
+            f"**The patch does not apply** at base commit `{base}` (`git apply --check`):",
+            applied.message,
+        )
+    if not applied.test_patch_applies:
+        return _incorrect(
+            patch,
+            metadata,
+            "**The patch applies, but the instance's test patch no longer applies after it** "
+            "(`git apply --check`):",
+            applied.test_patch_message,
+        )
+    return Score(
+        value=CORRECT,
+        answer=patch,
+        explanation=(
+            f"**Applies** at `{base}`, and the test patch applies after it "
+            f"(tier 1: the tests were not run). Files: {', '.join(files)}."
+        ),
+        metadata=metadata,
+    )
 
 
 def _incorrect(patch: str, metadata: dict[str, Any], head: str, output: str) -> Score:

@@ -448,3 +448,21 @@ def test_the_task_refuses_instance_ids_it_does_not_have(instance_dir: tuple[Path
     assert sample.id == toy.INSTANCE_ID
     assert "def test_median_even" not in json.dumps(sample.metadata) + str(sample.input)
     assert sample.metadata["fail_to_pass"] == 1 and sample.metadata["pass_to_pass"] == 2
+
+
+@requires_bwrap
+def test_tier_2_applies_with_fuzz_where_git_refuses_as_swe_benchs_harness_does(
+    instance_dir: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # one context line differs from the file: git apply refuses, patch --fuzz=5 applies
+    fuzzy = toy.GOLD_PATCH.replace("The middle value of a non-empty list.", "Return the median.")
+    answer = f"```diff\n{fuzzy}```"
+    tier_2 = _score(
+        _run(_task(instance_dir, env_python=sys.executable), single_turn(), tmp_path, answer)
+    )
+    assert tier_2.value == "C", tier_2.explanation
+    assert (
+        tier_2.metadata["applies"] is False and tier_2.metadata["applied_with"] == "patch --fuzz=5"
+    )
+    tier_1 = _score(_run(_task(instance_dir, tier=1), single_turn(), tmp_path, answer))
+    assert tier_1.value == "I" and tier_1.explanation.startswith("**The patch does not apply**")

@@ -115,14 +115,16 @@ STALE_PATCH = """diff --git a/calc/stats.py b/calc/stats.py
 --- a/calc/stats.py
 +++ b/calc/stats.py
 @@ -10,4 +10,6 @@ def median(values):
-     \"\"\"Return the median.\"\"\"
+     \"\"\"The middle value of a non-empty list.\"\"\"
      ordered = sorted(values)
-     mid = len(ordered) // 2
+-    mid = len(ordered) // 2
++    mid = len(ordered) // 2
 +    if len(ordered) % 2 == 0:
 +        return (ordered[mid - 1] + ordered[mid]) / 2
      return ordered[mid]
 """
-"""Written against other code than the base commit's: it does not apply."""
+"""Written against other code than the base commit's (it removes a line that is not
+there): it applies neither with git nor with `patch --fuzz`."""
 
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "codecrucible",

@@ -243,31 +243,26 @@ class ApplyResult:
 
 
 async def check_applies(
-    sandbox: SandboxEnvironment, testbed: str, patch: str, test_patch: str
+    sandbox: SandboxEnvironment,
+    testbed: str,
+    patch: str,
+    test_patch: str,
+    then_test_patch: bool = True,
 ) -> ApplyResult:
-    """`git apply --check` of the model's patch at base_commit, then of the test patch after it."""
+    """`git apply --check` of the model's patch at base_commit, then of the test patch after it.
+
+    With `then_test_patch` the model's patch stays applied; without, nothing changes.
+    """
     await sandbox.write_file(MODEL_PATCH, patch)
     await sandbox.write_file(TEST_PATCH, test_patch)
     check = await run(sandbox, f"cd {testbed} && {GIT} apply --check --verbose {MODEL_PATCH}")
-    if not check.ok:
-        return ApplyResult(False, check.output)
+    if not check.ok or not then_test_patch:
+        return ApplyResult(check.ok, check.output)
     applied = await run(sandbox, f"cd {testbed} && {GIT} apply {MODEL_PATCH}")
     if not applied.ok:
         raise GradingError(f"git apply failed after its check passed: {_last_line(applied.output)}")
     after = await run(sandbox, f"cd {testbed} && {GIT} apply --check --verbose {TEST_PATCH}")
     return ApplyResult(True, check.output, after.ok, after.output)
-
-
-async def reset_testbed(sandbox: SandboxEnvironment, testbed: str, instance: SweInstance) -> None:
-    """Back to base_commit: what tier 1 applied is undone before tier 2 applies it its own way."""
-    base = shlex.quote(instance.base_commit)
-    result = await run(
-        sandbox, f"cd {testbed} && {GIT} checkout --quiet --force {base} && {GIT} clean -fdq"
-    )
-    if not result.ok:
-        raise GradingError(
-            f"cannot reset {instance.repo} to base_commit: {_last_line(result.output)}"
-        )
 
 
 async def apply_for_tests(sandbox: SandboxEnvironment, testbed: str) -> tuple[str | None, str]:
