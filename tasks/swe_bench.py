@@ -100,6 +100,10 @@ def swe_bench(
     if prompt not in PROMPT_FORMATS:
         raise InputError(f"prompt must be oracle or issue (got {prompt!r})")
     environment = grading.parse_environment(env, _interpreter(env_python))
+    if environment.kind == "bwrap" and shutil.which("git") is None:
+        raise InputError(
+            "SWE-bench grading needs git: install it (apt install git), or use -T env=official"
+        )
     chosen_tier = _tier(tier, environment)
     if chosen_tier == 2:
         missing = grading.swebench_available()

@@ -224,7 +224,8 @@ def etl_command(
     """Load SOURCE's rows, filter and sample them, and save them as JSONL in its own schema.
 
     The file loads again with the task's `-T data_files=PATH`. Sources: code_contests,
-    mbpp, deepcoder, livecodebench, taco, apps, psb2 (`--config PROBLEM`, from its cache).
+    mbpp, deepcoder, livecodebench, taco, apps, psb2 (`--config PROBLEM`, from its cache),
+    swe_bench (`--config full|lite|verified`).
     """
     from codecrucible.datasets import DatasetError
     from codecrucible.datatools.etl import run_etl
