@@ -186,6 +186,22 @@ def _attach_preprocess() -> None:
 _attach_preprocess()
 
 
+def _attach_results() -> None:
+    from codecrucible.results import commands
+
+    for command in (
+        commands.passk_command,
+        commands.rerank_metrics_command,
+        commands.leaderboard_command,
+        commands.export_command,
+        commands.profile_command,
+    ):
+        main.add_command(command)
+
+
+_attach_results()
+
+
 def _row_source_names() -> str:
     from codecrucible.datasets._rows import row_sources
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
-from inspect_ai.util import SandboxEnvironment, override_sandbox_output_limit
+from inspect_ai.util import SandboxEnvironment, override_sandbox_output_limit, span
 
 from codecrucible.execution.comparators import Comparison, compare_values, get_comparator
 from codecrucible.execution.protocol import (
@@ -53,6 +53,8 @@ from codecrucible.execution.workers import (
 from codecrucible.problem import Limits, TestCase
 
 RUNNER_PATH = Path(__file__).with_name("runner.py")
+EXECUTION_SPAN = "execution"
+"""The name and type of the transcript span around each `execute` call."""
 """The runner script, bind-mounted into sandboxes that start it as a process."""
 RUNNER_SOURCE = RUNNER_PATH.read_text()
 """The runner's source, passed as `python -c` where it runs through `exec`."""
@@ -252,6 +254,23 @@ async def execute(
         TestDataError: a test is malformed, or there are no tests.
         ValueError: the comparator or the mode is unknown.
     """
+    # a span of its own, so `codecrucible profile` can tell execution time from the rest
+    async with span(EXECUTION_SPAN, type=EXECUTION_SPAN):
+        return await _execute(
+            program, tests, limits, comparator, stop_on_failure, mode, sandbox, python
+        )
+
+
+async def _execute(
+    program: str,
+    tests: Sequence[TestCase],
+    limits: Limits | None,
+    comparator: str,
+    stop_on_failure: bool,
+    mode: ExecutionMode,
+    sandbox: SandboxEnvironment | None,
+    python: str,
+) -> ExecutionResult:
     if not tests:
         raise TestDataError("there are no tests to run")
     if mode not in WINDOW:

@@ -1,0 +1,1 @@
+"""Results: pass@k, reranking metrics, leaderboards, export and profiles, read from eval logs."""
