@@ -65,7 +65,7 @@ def swe_patch() -> Scorer:
         if tier == 1:
             metadata["test_patch_applies"] = applied.test_patch_applies
             return _tier_1_score(patch, files, metadata, instance, applied)
-        # tier 2 applies the patch as SWE-bench's harness does: git apply, else patch with fuzz
+        # tier 2 applies the patch as SWE-bench's harness does (its three commands in turn)
         method, apply_output = await grading.apply_for_tests(box, testbed)
         metadata["applied_with"] = method
         if method is None:
@@ -73,18 +73,12 @@ def swe_patch() -> Scorer:
                 patch,
                 metadata,
                 f"**The patch does not apply** at base commit `{instance.base_commit[:12]}` "
-                "(`git apply`, nor `patch --fuzz=5`):",
+                "(`git apply`, `git apply --reject`, nor `patch --fuzz=5`):",
                 apply_output,
             )
-        run = await grading.run_tests(
-            box,
-            instance,
-            env,
-            testbed,
-            test_cmd=settings.get("test_cmd"),
-            parser_name=settings.get("log_parser"),
-            timeout=int(settings["test_timeout"]),
-        )
+        run = await _run_tests(box, instance, env, testbed, settings)
+        if not run.statuses and not run.timed_out:
+            await _check_environment(box, instance, env, testbed, settings, run)
         metadata.update(
             resolved=run.resolved,
             resolution=run.status,
@@ -101,6 +95,55 @@ def swe_patch() -> Scorer:
         )
 
     return score
+
+
+async def _run_tests(
+    box: Any,
+    instance: SweInstance,
+    env: grading.Environment,
+    testbed: str,
+    settings: dict[str, Any],
+) -> grading.TestRun:
+    return await grading.run_tests(
+        box,
+        instance,
+        env,
+        testbed,
+        test_cmd=settings.get("test_cmd"),
+        parser_name=settings.get("log_parser"),
+        timeout=int(settings["test_timeout"]),
+    )
+
+
+async def _check_environment(
+    box: Any,
+    instance: SweInstance,
+    env: grading.Environment,
+    testbed: str,
+    settings: dict[str, Any],
+    failed: grading.TestRun,
+) -> None:
+    """After a run with no test result: is it the patch's doing, or the environment's?
+
+    The gold patch runs the same way. If its tests report results, the model's
+    patch stopped them (its fault: the score stands); if they do not either, the
+    environment cannot run the tests (missing dependencies, a stale install, a
+    wrong test command), which no patch can be blamed for.
+
+    Raises:
+        GradingError: the environment cannot run the tests even with the gold patch.
+    """
+    await grading.reset_testbed(box, testbed, instance.base_commit)
+    await box.write_file(grading.MODEL_PATCH, instance.patch)
+    method, _ = await grading.apply_for_tests(box, testbed)
+    gold = await _run_tests(box, instance, env, testbed, settings) if method else None
+    if gold is None or not gold.statuses:
+        raise grading.GradingError(
+            f"the environment ({env.kind}) reports no test result for {instance.instance_id} "
+            "even with the gold patch: check its dependencies, -T test_cmd and -T log_parser "
+            f"(exit status {failed.exit_code}; last line: "
+            f"{(failed.log.strip().splitlines() or ['(no output)'])[-1][:200]})"
+        )
 
 
 def _candidate_patch(state: TaskState) -> tuple[str, list[str], list[str]]:
@@ -166,7 +209,8 @@ def _explain_tests(run: grading.TestRun, timeout: int) -> str:
         head = "**Resolved**: every FAIL_TO_PASS and PASS_TO_PASS test passes"
     elif not run.statuses:
         head = (
-            "**Not resolved**: the log shows no result for any graded test (the tests did not run)"
+            "**Not resolved**: with the patch applied the tests do not run (no result for any "
+            "graded test; with the gold patch they do)"
         )
     else:
         head = (

@@ -105,13 +105,22 @@ def swe_bench(
             "SWE-bench grading needs git: install it (apt install git), or use -T env=official"
         )
     chosen_tier = _tier(tier, environment)
+    if chosen_tier == 2 and environment.kind == "bwrap" and shutil.which("patch") is None:
+        raise InputError(
+            "SWE-bench tier 2 applies patches as its harness does, which needs `patch`: "
+            "install it (apt install patch), or use -T tier=1"
+        )
     if chosen_tier == 2:
         missing = grading.swebench_available()
         if missing:
             raise InputError(missing)
         if log_parser is not None:
             grading.log_parser("", log_parser)  # an unknown name fails before any data loads
-    if int(test_timeout) <= 0:
+    try:
+        timeout_ok = int(test_timeout) > 0
+    except (TypeError, ValueError):
+        timeout_ok = False
+    if not timeout_ok:
         raise InputError(
             f"test_timeout must be a positive number of seconds (got {test_timeout!r})"
         )
@@ -148,6 +157,17 @@ def swe_bench(
     samples = []
     for instance_id in problems:
         instance = instance_of(problems[instance_id])
+        if (
+            chosen_tier == 2
+            and environment.kind == "official"
+            and test_cmd is None
+            and not grading.known_repository(instance.repo, instance.version)
+        ):
+            raise InputError(
+                f"{instance.instance_id}: swebench has no test specification for "
+                f"{instance.repo} version {instance.version!r}; give -T test_cmd= "
+                "(and -T log_parser=), or use -T tier=1"
+            )
         clone_path = None
         if needs_clone or (prompt == "oracle" and not instance.oracle_text):
             clone_path = _clone_for(clones, mirror, instance, clone)

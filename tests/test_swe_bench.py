@@ -191,7 +191,7 @@ def test_a_malformed_row_is_refused_with_the_missing_field(tmp_path: Path) -> No
             {"instance_id": "x", "repo": "a/b", "problem_statement": "p", "test_patch": "t"}
         )
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps({"instance_id": "x", "repo": "a/b", "base_commit": "c",
+    bad.write_text(json.dumps({"instance_id": "x", "repo": "a/b", "base_commit": "c" * 40,
                                "problem_statement": "p", "test_patch": "t",
                                "FAIL_TO_PASS": "[not json"}) + "\n")  # fmt: skip
     problems = load_swe_bench(data_files=str(bad))
@@ -462,7 +462,110 @@ def test_tier_2_applies_with_fuzz_where_git_refuses_as_swe_benchs_harness_does(
     )
     assert tier_2.value == "C", tier_2.explanation
     assert (
-        tier_2.metadata["applies"] is False and tier_2.metadata["applied_with"] == "patch --fuzz=5"
+        tier_2.metadata["applies"] is False
+        and tier_2.metadata["applied_with"] == "patch --batch --fuzz=5 -p1 -i"
     )
     tier_1 = _score(_run(_task(instance_dir, tier=1), single_turn(), tmp_path, answer))
     assert tier_1.value == "I" and tier_1.explanation.startswith("**The patch does not apply**")
+
+
+# ---- what a review found: each case below once graded wrongly -------------------------------
+
+_HEADER, _FIRST_HUNK, _SECOND_HUNK = (
+    toy.BREAKING_PATCH[: toy.BREAKING_PATCH.index("@@ -3")],
+    toy.BREAKING_PATCH[toy.BREAKING_PATCH.index("@@ -3") : toy.BREAKING_PATCH.index("@@ -10")],
+    toy.BREAKING_PATCH[toy.BREAKING_PATCH.index("@@ -10") :],
+)
+
+
+def test_hunks_of_one_file_in_separate_blocks_are_merged_not_dropped() -> None:
+    completion = (
+        f"First:\n```diff\n{_HEADER}{_FIRST_HUNK}```\nThen:\n```diff\n{_HEADER}{_SECOND_HUNK}```\n"
+    )
+    found = extract_patch(completion)
+    assert found is not None and found.text == toy.BREAKING_PATCH
+    assert "merged the hunks of a file given in several pieces" in found.repairs
+    # one diff with two sections for the same file (git applies that): both kept
+    two_sections = f"{_HEADER}{_FIRST_HUNK}{_HEADER.split(chr(10), 1)[1]}{_SECOND_HUNK}"
+    found = extract_patch(two_sections)
+    assert found is not None and found.text == toy.BREAKING_PATCH
+
+
+def test_a_bare_diff_followed_by_a_markdown_list_ends_at_its_declared_lines() -> None:
+    found = extract_patch(f"{toy.GOLD_PATCH}\n- handles even lengths\n- keeps odd ones\n")
+    assert found is not None and found.text == toy.GOLD_PATCH
+
+
+def test_patch_tags_named_in_prose_do_not_hide_the_diff() -> None:
+    completion = (
+        "You asked for the patch between <patch></patch> tags; here it is as a diff block:\n"
+        f"```diff\n{toy.GOLD_PATCH}```\n"
+    )
+    found = extract_patch(completion)
+    assert found is not None and found.text == toy.GOLD_PATCH
+
+
+def test_timestamps_after_spaces_are_stripped_from_file_headers() -> None:
+    stamped = toy.GOLD_PATCH.replace(
+        "--- a/calc/stats.py", "--- a/calc/stats.py  2024-01-01 10:00:00 +0000"
+    ).replace("+++ b/calc/stats.py", "+++ b/calc/stats.py  2024-01-02 11:30:00.123 +0100")
+    found = extract_patch(stamped)
+    assert found is not None and found.text == toy.GOLD_PATCH
+
+
+def test_rows_without_fail_to_pass_tests_or_with_a_bad_commit_are_refused(
+    instance_dir: tuple[Path, Path],
+) -> None:
+    row = _row(instance_dir[1])
+    with pytest.raises(InputError, match="has no FAIL_TO_PASS tests"):
+        row_to_problem({**row, "FAIL_TO_PASS": "[]"})
+    with pytest.raises(InputError, match="bad base_commit: .*not a 40-digit git commit id"):
+        row_to_problem({**row, "base_commit": "main; rm -rf /"})
+
+
+def test_the_patch_commands_are_swebenchs() -> None:
+    from swebench.harness.run_evaluation import GIT_APPLY_CMDS
+
+    assert list(grading.GIT_APPLY_CMDS) == list(GIT_APPLY_CMDS)
+
+
+@requires_bwrap
+def test_a_patch_the_harness_cannot_apply_is_not_applied_with_more_fuzz(
+    instance_dir: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # the first hunk fits; the second needs fuzz. `git apply --reject` applies the
+    # first and fails, after which `patch` finds it applied: the harness gives up
+    fuzzy = toy.BREAKING_PATCH.replace(
+        '"""The middle value of a non-empty list."""', '"""Return the median."""'
+    )
+    task = _task(instance_dir, env_python=sys.executable)
+    score = _score(_run(task, single_turn(), tmp_path, f"```diff\n{fuzzy}```"))
+    assert score.value == "I"
+    assert score.explanation.startswith("**The patch does not apply**"), score.explanation
+    assert score.metadata["applied_with"] is None
+
+
+@requires_bwrap
+def test_tests_that_report_nothing_are_the_environments_fault_unless_the_gold_patch_runs(
+    instance_dir: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # an environment that runs no test (here a test command that prints nothing):
+    # even the gold patch shows no result, so no verdict is given
+    task = _task(instance_dir, env_python=sys.executable, test_cmd="true")
+    [log] = eval(task, model="none", solver=reference(), log_dir=str(tmp_path), display="none")
+    assert log.status == "error" and log.error is not None
+    assert "reports no test result for codecrucible__calc-1 even with the gold patch" in (
+        log.error.message
+    )
+    # a patch that stops the tests from running (a syntax error in the module):
+    # the gold patch's tests do run, so it is the patch's fault
+    broken = toy.GOLD_PATCH.replace(
+        "+        return (ordered[middle - 1] + ordered[middle]) / 2",
+        "+        return (ordered[middle - 1] + ordered[middle] / 2",
+    )
+    task = _task(instance_dir, env_python=sys.executable)
+    score = _score(_run(task, single_turn(), tmp_path / "broken", f"```diff\n{broken}```"))
+    assert score.value == "I"
+    assert score.explanation.startswith(
+        "**Not resolved**: with the patch applied the tests do not run"
+    ), score.explanation

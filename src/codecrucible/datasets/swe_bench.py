@@ -19,6 +19,7 @@ never enters a sample or a log: the scorer looks it up by instance id.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -40,13 +41,15 @@ ORACLE_SETS: dict[str, str] = {
     "full": "princeton-nlp/SWE-bench_oracle",
     "lite": "princeton-nlp/SWE-bench_Lite_oracle",
 }
-"""SWE-bench's own oracle-retrieval prompts (`text`); their revision is not pinned (none known)."""
+"""SWE-bench's own oracle-retrieval prompts (`text`); their revision is not pinned (none known),
+so only their prompt text is used, joined by instance id to the pinned set's rows."""
 SPLITS: dict[str, tuple[str, ...]] = {
     "full": ("test", "dev", "train"),
     "lite": ("test", "dev"),
     "verified": ("test",),
 }
-REQUIRED = ("instance_id", "repo", "base_commit", "problem_statement", "test_patch")
+REQUIRED = ("instance_id", "repo", "base_commit", "problem_statement", "test_patch", "FAIL_TO_PASS")
+"""Without FAIL_TO_PASS tests nothing shows a fix (swebench would resolve any patch)."""
 
 
 class SweInstance(BaseModel):
@@ -83,6 +86,13 @@ class SweInstance(BaseModel):
                 value = json.loads(value) if value.strip() else []
             except json.JSONDecodeError as exc:
                 raise ValueError(f"not a JSON list of test ids: {exc}") from None
+        return value
+
+    @field_validator("base_commit")
+    @classmethod
+    def _commit(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9a-f]{40}", value):
+            raise ValueError(f"not a 40-digit git commit id: {value[:60]!r}")
         return value
 
     @field_validator("hints_text", "version", "patch", mode="before")
@@ -123,6 +133,11 @@ def row_to_problem(row: Mapping[str, Any]) -> CodeProblem:
         raise DatasetError(
             f"SWE-bench row {row.get('instance_id')!r} has a bad {field}: {first['msg']}"
         ) from None
+    if not instance.FAIL_TO_PASS:
+        raise DatasetError(
+            f"SWE-bench row {instance.instance_id!r} has no FAIL_TO_PASS tests: "
+            "nothing would show that a patch fixes the issue"
+        )
     created = (instance.created_at or "")[:10]
     try:
         release = date.fromisoformat(created) if created else None
@@ -160,9 +175,14 @@ def swe_rows(
     path, revision = HF_SETS[dataset]
     if data_files:
         return hf_rows(path, revision=revision, split=split, data_files=data_files)
-    if oracle and dataset in ORACLE_SETS:
-        return hf_rows(ORACLE_SETS[dataset], revision="main", split=split)
-    return hf_rows(path, revision=revision, split=split)
+    rows = hf_rows(path, revision=revision, split=split)
+    if oracle and dataset in ORACLE_SETS and "text" not in rows.column_names:
+        # the instances, their tests and patches come from the pinned set; only the
+        # prompt text is taken from the (unpinned) oracle set, matched by instance id
+        prompts = hf_rows(ORACLE_SETS[dataset], revision="main", split=split)
+        texts = dict(zip(prompts["instance_id"], prompts["text"], strict=True))
+        rows = rows.add_column("text", [texts.get(i) for i in rows["instance_id"]])
+    return rows
 
 
 register_row_source(

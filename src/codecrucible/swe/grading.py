@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from inspect_ai.util import SandboxEnvironment
 
 from codecrucible.datasets.swe_bench import SweInstance
@@ -62,6 +63,13 @@ GIT_CONFIG_TEXT = """[safe]
 """git's global settings for every command: the mirror belongs to another user than the
 sandbox's (safe.directory); modes are not compared, as SWE-bench's harness does."""
 GIT = "git"
+GIT_APPLY_CMDS = (
+    "git apply --verbose",
+    "git apply --verbose --reject",
+    "patch --batch --fuzz=5 -p1 -i",
+)
+"""swebench's `run_evaluation.GIT_APPLY_CMDS` (a test checks they agree): importing that
+module for them would pull in its Docker client."""
 COMMAND_TIMEOUT_S = 600
 """For git commands (a clone and checkout of a large repository included)."""
 SWE_EXTRA_HINT = "pip install 'codecrucible[swe]'"
@@ -117,15 +125,14 @@ def compose_file(image: str, directory: Path) -> str:
     directory.mkdir(parents=True, exist_ok=True)
     slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in image)
     path = directory / f"{slug}.yaml"
-    text = (
-        "services:\n"
-        "  default:\n"
-        f"    image: {image}\n"
-        "    command: sleep infinity\n"
-        f"    working_dir: {TESTBED}\n"
-        "    network_mode: none\n"
-        "    init: true\n"
-    )
+    service = {
+        "image": image,
+        "command": "sleep infinity",
+        "working_dir": TESTBED,
+        "network_mode": "none",
+        "init": True,
+    }
+    text = yaml.safe_dump({"services": {"default": service}}, sort_keys=False)
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
     return str(path)
@@ -256,6 +263,8 @@ async def check_applies(
     await sandbox.write_file(MODEL_PATCH, patch)
     await sandbox.write_file(TEST_PATCH, test_patch)
     check = await run(sandbox, f"cd {testbed} && {GIT} apply --check --verbose {MODEL_PATCH}")
+    if check.returncode == 127:
+        raise GradingError("git is not installed in the environment")
     if not check.ok or not then_test_patch:
         return ApplyResult(check.ok, check.output)
     applied = await run(sandbox, f"cd {testbed} && {GIT} apply {MODEL_PATCH}")
@@ -266,25 +275,35 @@ async def check_applies(
 
 
 async def apply_for_tests(sandbox: SandboxEnvironment, testbed: str) -> tuple[str | None, str]:
-    """Apply the model's patch as SWE-bench's harness does: `git apply`, else `patch --fuzz=5`.
+    """Apply the model's patch as SWE-bench's harness does, one command after another.
 
-    Returns the method that worked (None: neither) and what the tools printed.
+    swebench's `GIT_APPLY_CMDS` in its order, on the same tree: `git apply`, then
+    `git apply --reject` (which applies the hunks that fit and fails if any does
+    not, leaving them applied), then `patch --fuzz=5`. Returns the command that
+    succeeded (None: none did) and what the commands printed.
+
+    Raises:
+        GradingError: `patch` is missing from the environment.
     """
-    attempts = [
-        ("git apply", f"{GIT} apply --verbose {MODEL_PATCH}"),
-        (
-            "patch --fuzz=5",
-            f"patch --batch --fuzz=5 -p1 --dry-run -i {MODEL_PATCH} >/dev/null && "
-            f"patch --batch --fuzz=5 -p1 -i {MODEL_PATCH}",
-        ),
-    ]
     outputs = []
-    for method, command in attempts:
-        result = await run(sandbox, f"cd {testbed} && {command}")
-        outputs.append(f"$ {method}\n{result.output}")
+    for command in GIT_APPLY_CMDS:
+        result = await run(sandbox, f"cd {testbed} && {command} {MODEL_PATCH}")
+        outputs.append(f"$ {command}\n{result.output}")
         if result.ok:
-            return method, "\n".join(outputs)
+            return command, "\n".join(outputs)
+        if result.returncode == 127:
+            raise GradingError(f"`{command.split()[0]}` is not installed in the environment")
     return None, "\n".join(outputs)
+
+
+async def reset_testbed(sandbox: SandboxEnvironment, testbed: str, base_commit: str) -> None:
+    """The testbed back at `base_commit`, without the patches (ignored build files kept)."""
+    base = shlex.quote(base_commit)
+    result = await run(
+        sandbox, f"cd {testbed} && {GIT} reset --quiet --hard {base} && {GIT} clean -fdq"
+    )
+    if not result.ok:
+        raise GradingError(f"cannot reset the testbed: {_last_line(result.output)}")
 
 
 def eval_script(instance: SweInstance, env: Environment, testbed: str, test_cmd: str | None) -> str:
@@ -316,7 +335,8 @@ def eval_script(instance: SweInstance, env: Environment, testbed: str, test_cmd:
         prelude = ["source /opt/miniconda3/bin/activate", "conda activate testbed"]
     elif env.kind == "bwrap":
         # the clone's code comes first, also where the environment has the package installed
-        prelude = [f"export PYTHONPATH={testbed}${{PYTHONPATH:+:$PYTHONPATH}}"]
+        # (and its src/ directory, for repositories laid out that way)
+        prelude = [f"export PYTHONPATH={testbed}:{testbed}/src${{PYTHONPATH:+:$PYTHONPATH}}"]
     else:
         prelude = []
     return (

@@ -3,15 +3,20 @@
 Models answer SWE-bench in many shapes: between `<patch>` tags (what SWE-bench's
 own prompt asks for), in fenced `diff` blocks (one per file, sometimes), or as a
 bare unified diff between paragraphs of prose. `extract_patch` finds the diff in
-all of them. Where several pieces change the same file, the later one is taken:
-models often show a first attempt and then a corrected one.
+all of them. Where several pieces change the same file, their hunks are merged
+when they touch different lines (one block per hunk is common); where they touch
+the same lines, the later piece replaces the earlier one (models often show a
+first attempt and then a corrected one).
 
 It also repairs what `git apply` refuses although the intent is plain:
 
 - hunk headers whose line counts do not match the hunk (the most common error of
   models, which do not count lines), or that have no line numbers at all;
-- file headers without the `a/` and `b/` prefixes, with `./`, or with timestamps;
-- blank context lines whose leading space was lost;
+- file headers without the `a/` and `b/` prefixes, with `./`, or with timestamps
+  (after a tab or spaces);
+- blank context lines whose leading space was lost (a blank line after a hunk
+  that already holds the lines its header declares ends the hunk instead: it is
+  the paragraph break before the prose that follows);
 - a missing `diff --git` line, and prose or fences between and after the hunks.
 
 It never changes a line the patch adds, removes or keeps as context: a patch that
@@ -97,24 +102,57 @@ def extract_patch(completion: str) -> ExtractedPatch | None:
     """The unified diff in a model's completion, repaired; None when it holds none.
 
     Looks, in order, for `<patch>`/`<diff>` tags, then fenced blocks that hold a diff,
-    then a bare diff in the text. Files changed by several pieces keep the last piece.
+    then a bare diff in the text (tags that hold no diff, such as tags named in
+    prose, are passed over). Pieces that change the same file are merged, or the
+    later one kept where they touch the same lines.
     """
     text = _THINKING.sub("", completion)
-    pieces = [body for _, body in _TAGGED.findall(text)]
-    if pieces:
-        pieces = [piece for body in pieces for piece in _fenced_diffs(body) or [body]]
-    else:
-        pieces = _fenced_diffs(text) or [text]
+    tagged = [body for _, body in _TAGGED.findall(text)]
     repairs: list[str] = []
     files: dict[str, FilePatch] = {}
-    for piece in pieces:
-        for patch in parse_patch(piece, repairs):
-            files.pop(patch.path, None)
-            files[patch.path] = patch
+    if tagged:
+        pieces = [piece for body in tagged for piece in _fenced_diffs(body) or [body]]
+        files = _collect(pieces, repairs)
+    if not files:
+        repairs = []
+        files = _collect(_fenced_diffs(text) or [text], repairs)
     if not files:
         return None
     rendered = render_patch(list(files.values()), repairs)
     return ExtractedPatch(rendered, list(files), sorted(set(repairs)))
+
+
+def _collect(pieces: list[str], repairs: list[str]) -> dict[str, FilePatch]:
+    """The file patches of all pieces, by path: merged, or replaced where they overlap."""
+    files: dict[str, FilePatch] = {}
+    for piece in pieces:
+        for patch in parse_patch(piece, repairs):
+            earlier = files.get(patch.path)
+            if earlier is not None and _disjoint(earlier, patch):
+                earlier.hunks = sorted(earlier.hunks + patch.hunks, key=lambda h: h.old_start or 0)
+                repairs.append("merged the hunks of a file given in several pieces")
+                continue
+            if earlier is not None:
+                repairs.append("kept the last of several versions of a file's changes")
+            files.pop(patch.path, None)
+            files[patch.path] = patch
+    return files
+
+
+def _disjoint(first: FilePatch, second: FilePatch) -> bool:
+    """Whether two patches of a file change different lines (known start lines only)."""
+    spans = []
+    for patch in (first, second):
+        if not patch.hunks or any(h.old_start is None for h in patch.hunks):
+            return False
+        spans.append(
+            [(h.old_start or 0, (h.old_start or 0) + max(h.old_count, 1)) for h in patch.hunks]
+        )
+    return all(
+        end_a <= start_b or end_b <= start_a
+        for start_a, end_a in spans[0]
+        for start_b, end_b in spans[1]
+    )
 
 
 def patch_files(patch: str) -> list[str]:
@@ -133,8 +171,13 @@ def looks_like_diff(text: str) -> bool:
     return bool(parse_patch(text))
 
 
+_TIMESTAMP = re.compile(
+    r"\s+\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?( ?[+-]\d\d:?\d\d| ?UTC| ?Z)?$"
+)
+
+
 def _strip_path(raw: str, prefix: str, repairs: list[str] | None) -> str:
-    path = raw.split("\t")[0].rstrip()
+    path = _TIMESTAMP.sub("", raw.split("\t")[0]).rstrip()
     if path.startswith('"') and path.endswith('"') and len(path) > 1:
         path = path[1:-1]
     if path == DEV_NULL:
@@ -200,12 +243,19 @@ def _read_hunk(lines: list[str], index: int, patch: FilePatch, repairs: list[str
         old_start, section = None, header.lstrip("@").split("@@", 1)[-1]
         if repairs is not None:
             repairs.append("gave line numbers to hunk headers that had none")
+    declared = (
+        (int(match[2]) if match[2] is not None else 1, int(match[4]) if match[4] is not None else 1)
+        if match
+        else None
+    )
     body: list[str] = []
     index += 1
     while index < len(lines):
         line = lines[index]
         if line.startswith(("diff --git ", "@@")) or _is_file_header(lines, index):
             break
+        if line == "" and declared is not None and _counts(body) == declared:
+            break  # the hunk is whole: a blank line here separates it from prose
         if line == "":
             body.append(line)  # a blank context line that lost its space, or the end
         elif line[0] in " +-\\":
@@ -228,6 +278,13 @@ def _read_hunk(lines: list[str], index: int, patch: FilePatch, repairs: list[str
         if (declared_old, declared_new) != (hunk.old_count, hunk.new_count):
             repairs.append("recounted the lines of hunk headers")
     return index
+
+
+def _counts(body: list[str]) -> tuple[int, int]:
+    """The old and new line counts of a hunk body read so far (blank lines as context)."""
+    old = sum(1 for line in body if line == "" or line[0] in " -")
+    new = sum(1 for line in body if line == "" or line[0] in " +")
+    return old, new
 
 
 def render_patch(files: list[FilePatch], repairs: list[str] | None = None) -> str:
