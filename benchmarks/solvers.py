@@ -205,7 +205,15 @@ def main() -> None:
     parser.add_argument("--table-only", action="store_true", help="print the saved rows")
     parser.add_argument("--log-dir", default="logs/benchmark-solvers")
     parser.add_argument("-S", action="append", default=[], help="solver.key=value")
+    parser.add_argument(
+        "--prepare-model",
+        action="store_true",
+        help="convert the local SmolLM2 once and print its folder (for inspect eval -M model_path=)",
+    )
     arguments = parser.parse_args()
+    if arguments.prepare_model:
+        print(local_smollm2())
+        return
     if arguments.table_only:
         rows = list(load_rows(Path(arguments.log_dir) / "results.json").values())
     else:

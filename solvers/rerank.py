@@ -326,7 +326,7 @@ def judge_prompt(template: str, problem: CodeProblem, code: str) -> str:
 
 def _criteria(by: str | Sequence[str]) -> tuple[list[Criterion], list[Criterion]]:
     """The criteria `by` names, and those with the tie-breaking ones after them."""
-    named = [by] if isinstance(by, str) else list(by)
+    named = by.split(",") if isinstance(by, str) else list(by)
     chosen: list[Criterion] = []
     for name in named:
         name = name.strip()

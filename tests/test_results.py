@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from codecrucible.cli import main
 from codecrucible.datasets import load_problems
 from codecrucible.results.passk import bootstrap_interval, pass_at_k
 from codecrucible.tasks.code_contests import code_contests
+from tests.browser import browser_page, colour_pixels, requires_browser
 from tests.conftest import CODE_CONTESTS_FIXTURE, requires_bwrap, scripted_output
 
 WRONG = "```python\nprint(0)\n```"
@@ -268,50 +268,6 @@ def test_profile_shows_the_stages_of_a_multi_stage_solver(tmp_path: Path) -> Non
 
 # ---- the leaderboard, and its page in a real browser ------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-requires_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="no chromium (apt-get install chromium)"
-)
-
-
-def screenshot(url: str, path: Path, *, size: str = "1400,2400", wait_ms: int = 0) -> None:
-    """A headless Chromium screenshot of `url`, with the network quiet (it is closed here)."""
-    assert CHROMIUM is not None
-    command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={path.parent / 'chromium-profile'}",
-        "--hide-scrollbars",
-        f"--window-size={size}",
-        f"--screenshot={path}",
-    ]
-    if wait_ms:
-        command.append(f"--virtual-time-budget={wait_ms}")
-    subprocess.run([*command, url], check=True, capture_output=True, timeout=120)
-    assert path.exists()
-
-
-def colour_pixels(path: Path, colour: tuple[int, int, int], tolerance: int = 8) -> int:
-    from PIL import Image
-
-    with Image.open(path) as image:
-        rgb = image.convert("RGB")
-        data = rgb.getdata()
-        return sum(
-            1
-            for pixel in data
-            if all(
-                abs(value - want) <= tolerance for value, want in zip(pixel, colour, strict=True)
-            )
-        )
-
 
 @requires_bwrap
 def test_leaderboard_writes_every_format(planned_log: Path, tmp_path: Path) -> None:
@@ -331,7 +287,7 @@ def test_leaderboard_writes_every_format(planned_log: Path, tmp_path: Path) -> N
 
 
 @requires_bwrap
-@requires_chromium
+@requires_browser
 def test_the_leaderboard_page_shows_the_table_and_the_plots(
     planned_log: Path, tmp_path: Path
 ) -> None:
@@ -350,9 +306,39 @@ def test_the_leaderboard_page_shows_the_table_and_the_plots(
     solvers = {row["solver"] for row in json.loads((output / "leaderboard.json").read_text())}
     assert solvers == {"single_turn", "single_turn(system_prompt_id=competitive)"}
     image = tmp_path / "board.png"
-    screenshot((output / "leaderboard.html").as_uri(), image)
+    with browser_page() as page:
+        page.goto((output / "leaderboard.html").as_uri())
+        page.screenshot(path=str(image), full_page=True)
     # the table's header band; matplotlib's first two series colours, one per run,
     # in the pass@k curves, the cost scatter and the difficulty bars
     assert colour_pixels(image, (0x23, 0x4E, 0x8C)) > 5_000, "the table header is not shown"
     assert colour_pixels(image, (0x1F, 0x77, 0xB4)) > 3_000, "the first run is not plotted"
     assert colour_pixels(image, (0xFF, 0x7F, 0x0E)) > 3_000, "the second run is not plotted"
+
+
+@requires_bwrap
+def test_tasks_are_told_apart_by_the_arguments_that_differ(planned_log: Path) -> None:
+    from inspect_ai.log import read_eval_log
+
+    from codecrucible.results.logs import _task_labels
+
+    header = read_eval_log(str(planned_log), header_only=True)
+
+    def variant(**task_args: Any) -> Any:
+        copy = header.model_copy(deep=True)
+        copy.eval.task_args = {**copy.eval.task_args, **task_args}
+        return copy
+
+    labels = _task_labels(
+        [
+            (Path("a"), variant(comparator="exact", k="1")),
+            (Path("b"), variant(comparator="tokens", k="1,5")),
+            (Path("c"), variant(comparator="tokens", data_files="/elsewhere.jsonl")),
+        ]
+    )
+    # k (epochs) and where the data lies do not make another task; the comparator does
+    assert labels == {
+        Path("a"): "code_contests[comparator=exact]",
+        Path("b"): "code_contests[comparator=tokens]",
+        Path("c"): "code_contests[comparator=tokens]",
+    }

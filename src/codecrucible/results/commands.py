@@ -8,19 +8,13 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
+from codecrucible.cli import EXIT_MACHINERY, _fail  # defined before cli attaches these
 from codecrucible.errors import InputError
 from codecrucible.results.render import FORMATS, Format, emit
-
-EXIT_BAD_INPUT, EXIT_MACHINERY = 2, 3
-
-
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    click.echo(f"codecrucible: {message}", err=True)
-    sys.exit(code)
 
 
 def _ks(text: str) -> list[int]:

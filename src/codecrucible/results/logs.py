@@ -145,7 +145,8 @@ def _task_labels(headers: Sequence[tuple[Path, EvalLog]]) -> dict[Path, str]:
             key
             for key in keys
             if len({repr(args.get(key)) for _, args in entries}) > 1
-            and key not in ("data_files", "repo_dir", "path")  # where the data lies, not what
+            # where the data lies, and how many epochs: not which problems or how scored
+            and key not in ("data_files", "repo_dir", "path", "k")
         ]
         for path, args in entries:
             shown = ",".join(f"{key}={_value(args.get(key))}" for key in varying)

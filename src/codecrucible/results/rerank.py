@@ -82,12 +82,14 @@ def _order(
 
     positions = list(range(len(candidates)))
     with_code = [c for c in candidates if c.get("code") is not None]
+    parameters = settings.get("parameters") or {}
+    orm_prod = parameters.get("orm_prod", "none")
     if criterion == "solver":
         return rank_candidates(
             candidates,
             settings.get("criteria") or ["public_tests"],
-            logprob_reduction=settings.get("logprob_reduction", "mean"),
-            orm_prod=settings.get("orm_prod", "none"),
+            logprob_reduction=parameters.get("logprob_reduction", "mean"),
+            orm_prod=orm_prod,
         )
     if criterion == "public":
         if with_code and all(c.get("public_passed") is None for c in with_code):
@@ -100,7 +102,6 @@ def _order(
     # orm, orm+public
     if any(c.get("reward") is None for c in with_code):
         return None
-    orm_prod = settings.get("orm_prod", "none")
 
     def reward(i: int) -> float:
         value = criterion_value(candidates[i], "reward_model", orm_prod=orm_prod)
