@@ -48,7 +48,7 @@ def tests(comparator: str | None = None, stop_on_failure: bool = True) -> Scorer
             return Score(
                 value=INCORRECT,
                 answer=excerpt(state.output.completion, EXPLANATION_CHARS),
-                explanation="No fenced code block found in the completion: there was no program to run.",
+                explanation=_no_program(state),
                 metadata={"verdict_counts": {}, "comparator": policy, "no_code": True},
             )
         hidden = problem.tests(settings["tests"])
@@ -74,6 +74,14 @@ def tests(comparator: str | None = None, stop_on_failure: bool = True) -> Scorer
         )
 
     return score
+
+
+def _no_program(state: TaskState) -> str:
+    """Why there was nothing to run: an empty answer (and how the model stopped), or no block."""
+    if not state.output.completion.strip():
+        stop = state.output.stop_reason
+        return f"The model's answer is empty (stop reason: {stop}): there was no program to run."
+    return "No fenced code block found in the completion: there was no program to run."
 
 
 def score_metadata(result: ExecutionResult) -> dict[str, Any]:
