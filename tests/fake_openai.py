@@ -17,7 +17,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,11 +49,15 @@ class Raw:
 Step = Reply | Status | Hang | Raw
 
 
-class FakeOpenAI:
-    """The server's state: the script, and what it was asked."""
+Responder = Callable[[dict[str, Any]], Step]
+"""Chooses the step from the request itself (its messages), for concurrent samples."""
 
-    def __init__(self, script: Sequence[Step]) -> None:
-        self.script = list(script)
+
+class FakeOpenAI:
+    """The server's state: the script (or a responder), and what it was asked."""
+
+    def __init__(self, script: Sequence[Step] | Responder) -> None:
+        self.script = script if callable(script) else list(script)
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.address = ""
@@ -61,6 +65,8 @@ class FakeOpenAI:
     def next_step(self, request: dict[str, Any]) -> Step:
         with self.lock:
             self.requests.append(request)
+            if callable(self.script):
+                return self.script(request)
             return self.script.pop(0) if self.script else Status(500)
 
 
@@ -118,7 +124,7 @@ def _handler(server_state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def fake_openai(script: Sequence[Step]) -> Iterator[FakeOpenAI]:
+def fake_openai(script: Sequence[Step] | Responder) -> Iterator[FakeOpenAI]:
     """The server running on a free loopback port while the block runs; stopped after."""
     state = FakeOpenAI(script)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
