@@ -6,7 +6,8 @@ task hands to the tests scorer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import inspect
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -195,9 +196,31 @@ def code_task(
 
 
 def check_task_parameters(
-    *, k: Any = 1, exec_mode: str = "strict", comparator: str | None = None
+    *,
+    k: Any = 1,
+    exec_mode: str = "strict",
+    comparator: str | None = None,
+    unknown: Mapping[str, Any] | None = None,
+    task: Callable[..., Any] | None = None,
 ) -> None:
-    """Parameters every task takes, checked before any data loads (a typo should not wait)."""
+    """Parameters every task takes, checked before any data loads (a typo should not wait).
+
+    `unknown` holds the `-T` names the task does not take (each task collects them
+    in `**unknown`): Inspect would only warn and drop them, so `-T dificulty=easy`
+    would quietly evaluate every problem; here it is an error naming the task's
+    parameters.
+    """
+    names = sorted(name for name in unknown or {} if name != "model")  # Inspect passes model
+    if names:
+        label = getattr(task, "__name__", "the task")
+        taken = [
+            name
+            for name, parameter in (inspect.signature(task).parameters.items() if task else [])
+            if parameter.kind is not inspect.Parameter.VAR_KEYWORD
+        ]
+        raise InputError(
+            f"{label} has no parameter {', '.join(names)}; its parameters: {', '.join(taken)}"
+        )
     parse_k(k)
     check_exec_mode(exec_mode)
     if comparator is not None:

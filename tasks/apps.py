@@ -7,6 +7,8 @@ inspect eval tasks/apps.py --model none --solver codecrucible/reference \
 
 from __future__ import annotations
 
+from typing import Any
+
 from inspect_ai import Task, task
 
 from codecrucible.datasets import load_problems, resolve_data_files
@@ -32,6 +34,7 @@ def apps(
     exec_mode: str = "strict",
     difficulty: str | list[str] | None = None,
     platform: str | list[str] | None = None,
+    **unknown: Any,
 ) -> Task:
     """APPS problems with APPS's prompt (question, starter code, input format), adapted to chat.
 
@@ -49,8 +52,11 @@ def apps(
         difficulty: Keep these difficulties (`introductory`, `interview`, `competition`).
         platform: Keep problems from these sites, as named by their URL (`codeforces`,
             `atcoder`, `codechef`, `codewars`, `kattis`, `leetcode`, ...).
+        **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
-    check_task_parameters(k=k, exec_mode=exec_mode, comparator=comparator)
+    check_task_parameters(
+        k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=apps
+    )
     unknown = [d for d in parse_list(difficulty) or [] if d.lower() not in DIFFICULTIES]
     if unknown:
         raise InputError(

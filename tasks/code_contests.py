@@ -7,6 +7,8 @@ inspect eval tasks/code_contests.py --model none --solver codecrucible/reference
 
 from __future__ import annotations
 
+from typing import Any
+
 from inspect_ai import Task, task
 
 from codecrucible.datasets import load_problems, resolve_data_files
@@ -32,6 +34,7 @@ def code_contests(
     exec_mode: str = "strict",
     difficulty: str | list[str] | None = None,
     platform: str | list[str] | None = None,
+    **unknown: Any,
 ) -> Task:
     """CodeContests problems; the public tests are shown in the prompt.
 
@@ -48,8 +51,11 @@ def code_contests(
             candidate's tests in sequence: faster, module state may leak between tests).
         difficulty: Keep these difficulties (comma-separated: `A,B`, `easy`, ...).
         platform: Keep these platforms (`codeforces`, `codechef`, `atcoder`, ...).
+        **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
-    check_task_parameters(k=k, exec_mode=exec_mode, comparator=comparator)
+    check_task_parameters(
+        k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=code_contests
+    )
     test_sets = parse_test_sets(tests)
     source_args = {"split": split, "data_files": resolve_data_files(data_files)}
     problems = load_problems("code_contests", **source_args)

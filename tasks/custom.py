@@ -7,6 +7,8 @@ inspect eval tasks/custom.py --model none --solver codecrucible/reference \
 
 from __future__ import annotations
 
+from typing import Any
+
 from inspect_ai import Task, task
 
 from codecrucible.datasets import load_problems, resolve_data_files
@@ -31,6 +33,7 @@ def custom(
     memory_mb: int | None = None,
     exec_mode: str = "strict",
     difficulty: str | list[str] | None = None,
+    **unknown: Any,
 ) -> Task:
     """Problems from a file of `CodeProblem` JSON objects (one per line, or a JSON array).
 
@@ -49,8 +52,11 @@ def custom(
         exec_mode: `strict` (a clean process per test) or `batch` (one process runs a
             candidate's tests in sequence: faster, module state may leak between tests).
         difficulty: Keep these difficulties (comma-separated), where problems name one.
+        **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
-    check_task_parameters(k=k, exec_mode=exec_mode, comparator=comparator)
+    check_task_parameters(
+        k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=custom
+    )
     test_sets = parse_test_sets(tests)
     source_args = {"path": resolve_data_files(path)}
     problems = select_problems(load_problems("custom", **source_args), difficulty=difficulty)

@@ -7,6 +7,8 @@ inspect eval tasks/deepcoder.py --model none --solver codecrucible/reference \
 
 from __future__ import annotations
 
+from typing import Any
+
 from inspect_ai import Task, task
 
 from codecrucible.datasets import load_problems, resolve_data_files
@@ -26,6 +28,7 @@ def deepcoder(
     timeout: float | None = None,
     memory_mb: int | None = None,
     exec_mode: str = "strict",
+    **unknown: Any,
 ) -> Task:
     """DeepCoder problems, prompted and graded as rLLM does (LiveCodeBench's format and tester).
 
@@ -51,8 +54,11 @@ def deepcoder(
         memory_mb: Memory per test in MiB (default: 4096).
         exec_mode: `strict` (a clean process per test) or `batch` (one process runs a
             candidate's tests in sequence: faster, module state may leak between tests).
+        **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
-    check_task_parameters(k=k, exec_mode=exec_mode, comparator=comparator)
+    check_task_parameters(
+        k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=deepcoder
+    )
     test_sets = parse_test_sets(tests)
     config, split = resolve_config_split(config, split)
     source_args = {"config": config, "split": split, "data_files": resolve_data_files(data_files)}

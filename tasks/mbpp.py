@@ -8,6 +8,8 @@ inspect eval tasks/mbpp.py --model none --solver codecrucible/reference \
 
 from __future__ import annotations
 
+from typing import Any
+
 from inspect_ai import Task, task
 
 from codecrucible.datasets import load_problems, resolve_data_files
@@ -35,6 +37,7 @@ def mbpp(
     timeout: float | None = None,
     memory_mb: int | None = None,
     exec_mode: str = "strict",
+    **unknown: Any,
 ) -> Task:
     """MBPP with the paper's prompt: the task, then the asserts the code must pass.
 
@@ -70,8 +73,11 @@ def mbpp(
         memory_mb: Memory per assert in MiB (default 1024).
         exec_mode: `strict` (a clean process per test) or `batch` (one process runs a
             candidate's tests in sequence: faster, module state may leak between tests).
+        **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
-    check_task_parameters(k=k, exec_mode=exec_mode, comparator=comparator)
+    check_task_parameters(
+        k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=mbpp
+    )
     check_split_and_config(split, config)
     test_sets = parse_test_sets(tests)
     shown = parse_n_public(n_public)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from inspect_ai import Task, task
 
@@ -60,6 +61,7 @@ def psb2(
     memory_mb: int | None = None,
     exec_mode: str = "strict",
     platform: str | list[str] | None = None,
+    **unknown: Any,
 ) -> Task:
     """PSB2 problems: the paper's description and the first training cases as examples.
 
@@ -92,8 +94,11 @@ def psb2(
             candidate's tests in sequence: faster, module state may leak between tests).
         platform: Keep problems from these sources: `codewars`, `advent_of_code`,
             `project_euler`, `homework`.
+        **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
-    check_task_parameters(k=k, exec_mode=exec_mode, comparator=comparator)
+    check_task_parameters(
+        k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=psb2
+    )
     test_sets = parse_test_sets(tests)
     names = parse_list(problems)
     if names is not None:

@@ -56,6 +56,7 @@ def swe_bench(
     test_timeout: int = TEST_TIMEOUT_S,
     k: int | str | list[int] = 1,
     system_prompt: str = "none",
+    **unknown: Any,
 ) -> Task:
     """SWE-bench, single-turn: the model answers with a patch, graded in two tiers.
 
@@ -94,8 +95,9 @@ def swe_bench(
         test_timeout: Seconds the tests of one instance may run.
         k: pass@k to report, e.g. `1,5`; epochs default to the largest k.
         system_prompt: System prompt id (`none`: SWE-bench's prompt stands alone).
+        **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
-    check_task_parameters(k=k)
+    check_task_parameters(k=k, unknown=unknown, task=swe_bench)
     check_set_and_split(dataset, split)
     if prompt not in PROMPT_FORMATS:
         raise InputError(f"prompt must be oracle or issue (got {prompt!r})")

@@ -8,6 +8,7 @@ inspect eval tasks/taco.py --model none --solver codecrucible/reference \
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from inspect_ai import Task, task
 
@@ -40,6 +41,7 @@ def taco(
     end_date: str | date | None = None,
     judge_limits: bool = False,
     skip_special_judge: bool = False,
+    **unknown: Any,
 ) -> Task:
     """TACO problems with APPS's prompt (question, starter code, input format), adapted to chat.
 
@@ -70,8 +72,11 @@ def taco(
             judge (several correct answers, case-insensitive or float answers), which plain
             output comparison cannot grade fairly (the hub test split, or local rows saved
             from it by `codecrucible data etl taco`, which keep their hub ids).
+        **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
-    check_task_parameters(k=k, exec_mode=exec_mode, comparator=comparator)
+    check_task_parameters(
+        k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=taco
+    )
     known_difficulties = {d.lower() for d in DIFFICULTIES}
     unknown = [d for d in parse_list(difficulty) or [] if d.lower() not in known_difficulties]
     if unknown:

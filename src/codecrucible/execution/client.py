@@ -275,7 +275,7 @@ async def _execute(
         raise TestDataError("there are no tests to run")
     if mode not in WINDOW:
         raise TestDataError(f"unknown execution mode {mode!r}; choose strict or batch")
-    limits = limits or Limits()
+    limits = _room_for_the_answer(limits or Limits(), tests)
     compare = get_comparator(comparator)
     if sandbox is None:
         from inspect_ai.util import sandbox as current_sandbox
@@ -323,6 +323,22 @@ async def _execute(
         comparator=comparator,
         limits=limits,
     )
+
+
+def _room_for_the_answer(limits: Limits, tests: Sequence[TestCase]) -> Limits:
+    """The limits with an output cap of at least twice the largest expected output.
+
+    A program must be able to print the answer its test expects: with a 100 MB
+    expected output and the default 64 MiB cap, a right answer would be cut off.
+    """
+    largest = max(
+        (len(test.output.encode("utf-8", "surrogateescape")) for test in tests if test.output),
+        default=0,
+    )
+    needed_mb = (2 * largest >> 20) + 1
+    if needed_mb <= limits.output_mb:
+        return limits
+    return limits.model_copy(update={"output_mb": needed_mb})
 
 
 def _displayable(text: str) -> str:
