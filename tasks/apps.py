@@ -57,10 +57,10 @@ def apps(
     check_task_parameters(
         k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=apps
     )
-    unknown = [d for d in parse_list(difficulty) or [] if d.lower() not in DIFFICULTIES]
-    if unknown:
+    bad = [d for d in parse_list(difficulty) or [] if d.lower() not in DIFFICULTIES]
+    if bad:
         raise InputError(
-            f"unknown APPS difficulty {unknown[0]!r}; choose among {', '.join(DIFFICULTIES)}"
+            f"unknown APPS difficulty {bad[0]!r}; choose among {', '.join(DIFFICULTIES)}"
         )
     source_args = {"split": split, "data_files": resolve_data_files(data_files)}
     problems = load_problems("apps", **source_args)

@@ -78,15 +78,15 @@ def taco(
         k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=taco
     )
     known_difficulties = {d.lower() for d in DIFFICULTIES}
-    unknown = [d for d in parse_list(difficulty) or [] if d.lower() not in known_difficulties]
-    if unknown:
+    bad = [d for d in parse_list(difficulty) or [] if d.lower() not in known_difficulties]
+    if bad:
         raise InputError(
-            f"unknown TACO difficulty {unknown[0]!r}; choose among {', '.join(DIFFICULTIES)}"
+            f"unknown TACO difficulty {bad[0]!r}; choose among {', '.join(DIFFICULTIES)}"
         )
     wanted_skills = {s.lower() for s in parse_list(skills) or []}
-    unknown = sorted(wanted_skills - {s.lower() for s in SKILLS})
-    if unknown:
-        raise InputError(f"unknown TACO skill {unknown[0]!r}; choose among {', '.join(SKILLS)}")
+    bad = sorted(wanted_skills - {s.lower() for s in SKILLS})
+    if bad:
+        raise InputError(f"unknown TACO skill {bad[0]!r}; choose among {', '.join(SKILLS)}")
     parse_date(start_date, "start_date")
     parse_date(end_date, "end_date")
     if skip_special_judge and not data_files and split != "test":
