@@ -139,3 +139,37 @@ def test_the_solver_criterion_and_orm_follow_the_runs_own_settings() -> None:
     assert rm_at(pool, "orm", 2, 1) == 1.0  # the reward alone prefers the second
     unnormalized = {"parameters": {"orm_prod": "unnormalized"}}
     assert rm_at(pool, "orm", 2, 1, settings=unnormalized) == 0.0  # 0.6 e^-30 < 0.5 e^-1
+
+
+def test_at_the_whole_pool_the_solver_criterion_is_the_runs_own_choice() -> None:
+    # ties go to the first generated, as the solver breaks them: candidate 1, which fails
+    pool = [
+        candidate(False, False, 0.1, -1.0),
+        candidate(True, False, 0.2, -1.0),
+        candidate(False, False, 0.3, -1.0),
+        candidate(True, True, 0.4, -1.0),
+    ]
+    assert rm_at(pool, "solver", 4, 1, settings={"criteria": ["public_tests"]}) == 0.0
+    assert rm_at(pool, "public", 4, 1) == 0.0
+    assert rm_at(pool, "public", 4, 2) == 1.0
+
+
+def test_orm_public_without_public_results_and_a_zero_log_probability() -> None:
+    no_public = [candidate(None, True, 0.9, -1.0), candidate(None, False, 0.1, -1.0)]
+    for c in no_public:
+        c["code"] = "x"
+    assert rm_at(no_public, "orm", 2, 1) == 1.0
+    assert rm_at(no_public, "orm+public", 2, 1) is None  # nothing to filter by: not shown
+    certain = [candidate(True, True, 0.5, 0.0), candidate(True, False, 0.5, -5.0)]
+    assert rm_at(certain, "ml", 2, 1) == 1.0  # log-probability 0.0 is the most likely
+
+
+def test_problems_whose_samples_errored_count_as_unsolved() -> None:
+    from codecrucible.results.logs import Run
+    from codecrucible.results.rerank import ProblemPool, rerank_table
+
+    run = Run("t", "m", "rerank")
+    solved = ProblemPool("a", candidates=[candidate(True, True, 0.9, -1.0)] * 2)
+    rows, notes = rerank_table({run: {"a": solved, "b": ProblemPool("b")}}, None, [1])
+    values = {row.metric: (row.value, row.n_problems) for row in rows}
+    assert values["pass@k"] == (0.5, 2) and values["public@"] == (0.5, 2)

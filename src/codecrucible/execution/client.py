@@ -53,11 +53,12 @@ from codecrucible.execution.workers import (
 from codecrucible.problem import Limits, TestCase
 
 RUNNER_PATH = Path(__file__).with_name("runner.py")
-EXECUTION_SPAN = "execution"
-"""The name and type of the transcript span around each `execute` call."""
 """The runner script, bind-mounted into sandboxes that start it as a process."""
 RUNNER_SOURCE = RUNNER_PATH.read_text()
 """The runner's source, passed as `python -c` where it runs through `exec`."""
+
+EXECUTION_SPAN = "execution"
+"""The name and type of the transcript span around each `execute` call."""
 
 WINDOW = {"strict": 4, "batch": 64}
 """Tests in flight per candidate: enough to hide the round trip, few enough that an

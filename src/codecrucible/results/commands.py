@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from collections.abc import Callable, Iterator
@@ -17,13 +16,13 @@ from codecrucible.errors import InputError
 from codecrucible.results.render import FORMATS, Format, emit
 
 
-def _ks(text: str) -> list[int]:
+def _ks(text: str, option: str = "--k") -> list[int]:
     from codecrucible.tasks._common import parse_k
 
     try:
         return parse_k(text)
     except InputError as exc:
-        _fail(f"--k: {exc}")
+        _fail(f"{option}: {exc}".replace("k must be", "it must be"))
 
 
 def _notes(notes: list[str]) -> None:
@@ -41,16 +40,32 @@ def _counting(description: str) -> Iterator[Callable[[], None]]:
         yield lambda: bar.advance(task)
 
 
-def _read(paths: tuple[str, ...], *, full: bool, description: str) -> Iterator[Any]:
-    from codecrucible.results.logs import read_records
+def _read(
+    paths: tuple[str, ...], *, full: bool, description: str, notes: list[str] | None = None
+) -> Iterator[Any]:
+    """The logs' records, with a progress line; a note in `notes` for each incomplete log."""
+    from codecrucible.results.logs import incomplete, read_records
 
+    seen: set[str] = set()
     try:
         with _counting(description) as advance:
-            for item in read_records(list(paths), full=full):
+            for header, record in read_records(list(paths), full=full):
+                if record.log not in seen:
+                    seen.add(record.log)
+                    note = incomplete(header)
+                    if note and notes is not None:
+                        notes.append(note)
                 advance()
-                yield item
+                yield header, record
     except InputError as exc:
         _fail(str(exc))
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
 FORMAT_OPTION = click.option(
@@ -81,11 +96,15 @@ def passk_command(logs: tuple[str, ...], k_text: str, by: str | None, fmt: Forma
     """
     from codecrucible.results.passk import pass_at_k_table
 
-    records = (record for _, record in _read(logs, full=False, description="samples read"))
+    read_notes: list[str] = []
+    records = (
+        record
+        for _, record in _read(logs, full=False, description="samples read", notes=read_notes)
+    )
     rows, notes = pass_at_k_table(records, _ks(k_text), by)
-    _notes(notes)
+    _notes(read_notes + notes)
     if not rows:
-        _fail("no pass@k to show (see the notes above)")
+        _fail("no pass@k to show: " + ("see the notes above" if notes else "no scored sample"))
     columns = ["task", "model", "solver", *(["group"] if by else []), "k", "pass_at_k"]
     columns += ["ci_low", "ci_high", "n_problems", "n_samples_per_problem", "errors", "unscored"]
     dicts = [row.as_dict() for row in rows]
@@ -134,9 +153,13 @@ def rerank_metrics_command(
     )
 
     ks = _ks(k_text)
-    ns = _ks(n_text) if n_text else None
-    records = (record for _, record in _read(logs, full=True, description="samples read"))
+    ns = _ks(n_text, "--n") if n_text else None
+    read_notes: list[str] = []
+    records = (
+        record for _, record in _read(logs, full=True, description="samples read", notes=read_notes)
+    )
     runs, notes = pools(records)
+    notes = read_notes + notes
     if not runs:
         _notes(notes)
         _fail("no candidates of the rerank solver in these logs (run --solver codecrucible/rerank)")
@@ -161,8 +184,11 @@ def rerank_metrics_command(
             _fail(f"cannot load the problems' hidden tests: {exc}")
         except ExecutorError as exc:
             _fail(f"the {sandbox} sandbox failed: {exc}", EXIT_MACHINERY)
-    rows, more = rerank_table(runs, ns, ks, perms=perms)
+    with _counting("metrics computed") as advance:
+        rows, more = rerank_table(runs, ns, ks, perms=perms, progress=advance)
     _notes(notes + more)
+    if not rows:
+        _fail("no metric to show (see the notes above)")
     columns = ["task", "model", "solver", "metric", "n", "k", "value", "n_problems"]
     emit(fmt, "reranking: rm@{n,k} and pass@k", columns, [row.as_dict() for row in rows])
 
@@ -187,33 +213,40 @@ def leaderboard_command(
     pass@1 by difficulty).
     """
     from codecrucible.results.leaderboard import build_entries, columns_for, html_page
-    from codecrucible.results.render import csv_text, markdown
+    from codecrucible.results.render import csv_text, json_text, markdown
 
     ks = _ks(k_text)
-    records = (record for _, record in _read(log_dir, full=True, description="samples read"))
+    notes: list[str] = []
+    records = (
+        record for _, record in _read(log_dir, full=True, description="samples read", notes=notes)
+    )
     entries = build_entries(records)
     if not entries:
         _fail("the logs hold no samples")
     shown = [k for k in ks if any(k in entry.pass_at for entry in entries)]
-    notes = [
+    for entry in entries:
+        if not entry.pass_at:
+            notes.append(f"{entry.run.label()}: no scored sample")
+    notes += [
         f"pass@{k} needs {k} samples per problem; no run has that many (run more --epochs)"
         for k in ks
-        if k not in shown
+        if k not in shown and k > 1
     ]
     _notes(notes)
     columns = columns_for(shown)
     rows = [entry.row(shown) for entry in entries]
     emit(fmt, "leaderboard", columns, rows)
     if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _fail(f"cannot create {output}: {exc.strerror or exc}")
         words = ["codecrucible", "leaderboard", *log_dir, "--k", k_text, "--output", str(output)]
         command = " ".join(map(shlex.quote, words))
-        (output / "leaderboard.md").write_text(markdown(columns, rows) + "\n")
-        (output / "leaderboard.csv").write_text(csv_text(columns, rows))
-        (output / "leaderboard.json").write_text(json.dumps(rows, indent=2) + "\n")
-        (output / "leaderboard.html").write_text(
-            html_page(entries, shown, notes=notes, command=command)
-        )
+        _write(output / "leaderboard.md", markdown(columns, rows) + "\n")
+        _write(output / "leaderboard.csv", csv_text(columns, rows))
+        _write(output / "leaderboard.json", json_text(rows) + "\n")
+        _write(output / "leaderboard.html", html_page(entries, shown, notes=notes, command=command))
         click.echo(f"wrote leaderboard.{{md,csv,json,html}} to {output}", err=True)
 
 
@@ -240,8 +273,12 @@ def export_command(log: tuple[str, ...], fmt: str, output: Path | None, with_tes
     """
     from codecrucible.datasets import DatasetError
     from codecrucible.results.export import export_record
+    from codecrucible.results.render import json_text
 
-    handle = output.open("w", encoding="utf-8") if output else sys.stdout
+    try:
+        handle = output.open("w", encoding="utf-8") if output else sys.stdout
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
     written = 0
     try:
         for header, record in _read(log, full=True, description="samples exported"):
@@ -249,7 +286,7 @@ def export_command(log: tuple[str, ...], fmt: str, output: Path | None, with_tes
                 line = export_record(header, record, with_tests=with_tests)
             except (DatasetError, InputError) as exc:
                 _fail(f"cannot load the problem's tests ({exc}); export with --no-tests")
-            handle.write(json.dumps(line, default=str) + "\n")
+            handle.write(json_text(line, indent=None) + "\n")
             written += 1
     finally:
         if output:
@@ -265,6 +302,7 @@ def export_command(log: tuple[str, ...], fmt: str, output: Path | None, with_tes
 def profile_command(log: tuple[str, ...], samples: bool, fmt: Format) -> None:
     """Where time goes in LOG: model calls, code execution, the rest; tokens per stage."""
     from codecrucible.results.profile import profile_sample, stage_totals
+    from codecrucible.results.render import json_text
 
     profiles = []
     runs: dict[str, list[Any]] = {}
@@ -278,7 +316,7 @@ def profile_command(log: tuple[str, ...], samples: bool, fmt: Format) -> None:
         _fail("the logs hold no samples")
     summary = []
     for label, members in runs.items():
-        total = sum(p.total_s for p in members) or float("nan")
+        total = sum(p.total_s for p in members) or float("nan")  # shown as n/a, null in JSON
         model = sum(p.model_s for p in members)
         execution = sum(p.execution_s for p in members)
         other = sum(p.other_s for p in members)
@@ -318,7 +356,7 @@ def profile_command(log: tuple[str, ...], samples: bool, fmt: Format) -> None:
         document = {"runs": summary, "stages": stage_rows}
         if samples:
             document["samples"] = sample_rows
-        click.echo(json.dumps(document, indent=2))
+        click.echo(json_text(document))
         return
     emit(fmt, "time per run (sum over samples)", columns, summary)
     if stage_rows:

@@ -55,6 +55,21 @@ def _problem(record: SampleRecord, with_tests: bool) -> dict[str, Any]:
     return problem
 
 
+def _final_code(record: SampleRecord) -> str | None:
+    """The program the scorer ran, or None where the answer held none.
+
+    The score's answer is then an excerpt of the completion, not code.
+    """
+    score = record.score
+    if (
+        score is None
+        or (score.metadata or {}).get("no_code")
+        or (score.metadata or {}).get("no_patch")
+    ):
+        return None
+    return score.answer
+
+
 def export_record(log: EvalLog, record: SampleRecord, *, with_tests: bool = True) -> dict[str, Any]:
     """One sample in the seed's generation-result format, with its verdicts."""
     assert record.sample is not None, "export reads whole samples"
@@ -69,7 +84,7 @@ def export_record(log: EvalLog, record: SampleRecord, *, with_tests: bool = True
     solver_record = (record.metadata.get("codecrucible") or {}) if record.metadata else {}
     return {
         "problem": _problem(record, with_tests),
-        "final_code": score.answer if score is not None else None,
+        "final_code": _final_code(record),
         "full_message_history": [_message(message) for message in sample.messages],
         "generation_metadata": {
             "model": log.eval.model,
@@ -82,7 +97,8 @@ def export_record(log: EvalLog, record: SampleRecord, *, with_tests: bool = True
             "input_tokens": record.input_tokens,
             "output_tokens": record.output_tokens,
             "total_time": record.total_time,
-            "stages": solver_record.get("stages") if isinstance(solver_record, dict) else None,
+            # the solver's own record: stages, turns, and a reranker's every candidate
+            "solver_record": solver_record if isinstance(solver_record, dict) else None,
             "log": record.log,
         },
         "verdict": {

@@ -133,25 +133,75 @@ def read_headers(paths: Iterable[Path]) -> list[tuple[Path, EvalLog]]:
     return sorted(headers.values(), key=lambda item: str(item[0]))
 
 
-def _task_labels(headers: Sequence[tuple[Path, EvalLog]]) -> dict[Path, str]:
-    """Task names, qualified by the task arguments that tell apart logs of the same task."""
+def _shown(value: Any) -> str:
+    """A setting as a label shows it: file paths by their name (they are long)."""
+    text = _value(value)
+    return ",".join(Path(part).name if "/" in part else part for part in text.split(","))
+
+
+def _qualified(entries: Sequence[tuple[Path, str, dict[str, Any]]]) -> dict[Path, str]:
+    """Names qualified by the settings that differ between entries of the same name.
+
+    `entries`: (log, name, settings). Settings that do not change what is measured
+    (the mirror of repositories, the pass@k list, which only sets the epochs) never
+    qualify a name.
+    """
     by_name: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
-    for path, log in headers:
-        by_name.setdefault(_short(log.eval.task), []).append((path, log.eval.task_args or {}))
+    for path, name, settings in entries:
+        by_name.setdefault(name, []).append((path, settings))
     labels: dict[Path, str] = {}
-    for name, entries in by_name.items():
-        keys = sorted({key for _, args in entries for key in args})
+    for name, members in by_name.items():
+        keys = sorted({key for _, settings in members for key in settings})
         varying = [
             key
             for key in keys
-            if len({repr(args.get(key)) for _, args in entries}) > 1
-            # where the data lies, and how many epochs: not which problems or how scored
-            and key not in ("data_files", "repo_dir", "path", "k")
+            if len({repr(settings.get(key)) for _, settings in members}) > 1
+            and key not in ("repo_dir", "k")
         ]
-        for path, args in entries:
-            shown = ",".join(f"{key}={_value(args.get(key))}" for key in varying)
+        for path, settings in members:
+            shown = ",".join(f"{key}={_shown(settings.get(key))}" for key in varying)
             labels[path] = name + (f"[{shown}]" if shown else "")
     return labels
+
+
+def _task_labels(headers: Sequence[tuple[Path, EvalLog]]) -> dict[Path, str]:
+    """Task names, qualified by the task arguments that tell apart logs of the same task."""
+    return _qualified(
+        [(path, _short(log.eval.task), dict(log.eval.task_args or {})) for path, log in headers]
+    )
+
+
+def _model_labels(headers: Sequence[tuple[Path, EvalLog]]) -> dict[Path, str]:
+    """Model names, qualified by the generation settings and `-M` arguments that differ.
+
+    Logs of one model at temperature 0 and at 1 are two runs, not one pool.
+    """
+    entries = []
+    for path, log in headers:
+        # the model's own settings, and the eval's (`--temperature` and the like)
+        config = log.eval.model_generate_config.model_dump(exclude_none=True)
+        if log.plan is not None:
+            config.update(log.plan.config.model_dump(exclude_none=True))
+        settings = {
+            key: value
+            for key, value in config.items()
+            if key not in ("max_connections", "max_retries", "timeout", "attempt_timeout")
+        }
+        settings.update({f"M.{k}": v for k, v in (log.eval.model_args or {}).items()})
+        entries.append((path, log.eval.model, settings))
+    return _qualified(entries)
+
+
+def incomplete(header: EvalLog) -> str | None:
+    """Why a log may lack samples (it errored or was cancelled), or None when it finished."""
+    if header.status == "success":
+        return None
+    done = header.results.completed_samples if header.results else 0
+    total = header.results.total_samples if header.results else 0
+    return (
+        f"{header.location or header.eval.task}: status {header.status} ({done} of {total} "
+        "samples completed); its missing samples are not counted: run inspect eval-retry"
+    )
 
 
 def verdict(scores: dict[str, Score] | None) -> tuple[bool | None, Score | None]:
@@ -204,9 +254,9 @@ def read_records(
             summaries a log keeps for fast listing; slower on large logs.
     """
     headers = read_headers(find_logs(paths))
-    tasks = _task_labels(headers)
+    tasks, models = _task_labels(headers), _model_labels(headers)
     for path, header in headers:
-        run = Run(task=tasks[path], model=header.eval.model, solver=solver_label(header))
+        run = Run(task=tasks[path], model=models[path], solver=solver_label(header))
         samples: Iterable[EvalSample | EvalSampleSummary] = (
             read_eval_log_samples(str(path), all_samples_required=False)
             if full

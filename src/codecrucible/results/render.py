@@ -33,12 +33,31 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+def _finite(value: Any) -> Any:
+    """`value` with NaN and infinities as None, in nested lists and dicts (JSON has neither)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def json_text(document: Any, indent: int | None = 2) -> str:
+    """Strict JSON (NaN written as null), non-JSON values as their text."""
+    return json.dumps(_finite(document), indent=indent, default=str, allow_nan=False)
+
+
+def _numeric(rows: Sequence[dict[str, Any]], column: str) -> bool:
+    """Whether a column holds numbers (judged by its first non-empty value)."""
+    value = next((row.get(column) for row in rows if row.get(column) is not None), None)
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def markdown(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
     """A GitHub Markdown table (numbers right-aligned)."""
-    align = [
-        "---:" if rows and isinstance(rows[0].get(column), int | float) else "---"
-        for column in columns
-    ]
+    align = ["---:" if _numeric(rows, column) else "---" for column in columns]
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(align) + "|"]
     for row in rows:
         values = [cell(row.get(column)).replace("|", "\\|") for column in columns]
@@ -60,7 +79,7 @@ def rich_table(title: str, columns: Sequence[str], rows: Sequence[dict[str, Any]
     """A terminal table."""
     table = Table(title=title, title_justify="left")
     for column in columns:
-        numeric = bool(rows) and isinstance(rows[0].get(column), int | float)
+        numeric = _numeric(rows, column)
         table.add_column(column, justify="right" if numeric else "left")
     for row in rows:
         table.add_row(*(cell(row.get(column)) for column in columns))
@@ -80,7 +99,7 @@ def emit(
     JSON prints one document, the list of `json_rows` (the rows themselves by default).
     """
     if fmt == "json":
-        print(json.dumps(list(json_rows if json_rows is not None else rows), indent=2))
+        print(json_text(list(json_rows if json_rows is not None else rows)))
     elif fmt == "csv":
         print(csv_text(columns, rows), end="")
     elif fmt == "md":

@@ -20,6 +20,7 @@ found by running them now in a sandbox.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,11 +55,15 @@ def pools(records: Iterable[SampleRecord]) -> tuple[dict[Run, dict[str, ProblemP
     found: dict[Run, dict[str, ProblemPool]] = {}
     notes: list[str] = []
     skipped: dict[Run, int] = {}
+    errored: dict[Run, set[str]] = {}
     for record in records:
         solver = record.metadata.get("codecrucible") or {}
         candidates = solver.get("candidates") if isinstance(solver, dict) else None
         if not candidates:
-            skipped[record.run] = skipped.get(record.run, 0) + 1
+            if record.error is not None:
+                errored.setdefault(record.run, set()).add(record.problem)
+            else:
+                skipped[record.run] = skipped.get(record.run, 0) + 1
             continue
         pool = found.setdefault(record.run, {}).setdefault(
             record.problem, ProblemPool(record.problem)
@@ -69,8 +74,17 @@ def pools(records: Iterable[SampleRecord]) -> tuple[dict[Run, dict[str, ProblemP
     for run, count in skipped.items():
         if run not in found:
             notes.append(f"{run.label()}: no rerank candidates in its {count} samples (skipped)")
-        else:
-            notes.append(f"{run.label()}: {count} samples without candidates (errored?) skipped")
+    for run, problems in errored.items():
+        if run not in found:
+            continue
+        # as in passk, an errored sample is a failure: its problem counts, unsolved
+        lost = sorted(problems - set(found[run]))
+        for problem in lost:
+            found[run][problem] = ProblemPool(problem)
+        if lost:
+            notes.append(
+                f"{run.label()}: {len(lost)} problems whose samples errored count as unsolved"
+            )
     return found, notes
 
 
@@ -98,10 +112,21 @@ def _order(
     if criterion == "ml":
         if any(c.get("logprob_sum") is None for c in with_code):
             return None
-        return sorted(positions, key=lambda i: -(candidates[i].get("logprob_sum") or -1e300))
+
+        def likelihood(i: int) -> float:
+            value = candidates[i].get("logprob_sum")
+            return -math.inf if value is None else float(value)
+
+        return sorted(positions, key=lambda i: -likelihood(i))
     # orm, orm+public
     if any(c.get("reward") is None for c in with_code):
         return None
+    if (
+        criterion == "orm+public"
+        and with_code
+        and all(c.get("public_passed") is None for c in with_code)
+    ):
+        return None  # no public-test result to filter by
 
     def reward(i: int) -> float:
         value = criterion_value(candidates[i], "reward_model", orm_prod=orm_prod)
@@ -126,15 +151,16 @@ def rm_at(
     """rm@{n,k} of one problem: the mean over `perms` random n-subsets of "a top-k passes".
 
     None when the candidates lack what the criterion needs. With n equal to the
-    pool size one draw is the whole pool, so a single permutation is used.
+    pool size the pool is ranked as generated (ties go to the first), as the solver did.
     """
     if not 1 <= k <= n <= len(pool):
         raise ValueError(f"rm@{{n,k}} needs 1 <= k <= n <= {len(pool)} (n={n}, k={k})")
     rng = random.Random(seed)
-    draws = 1 if n == len(pool) else perms
+    whole = n == len(pool)  # the ranking itself, in the order generated (ties: the first)
+    draws = 1 if whole else perms
     solved = 0
     for _ in range(draws):
-        subset = rng.sample(list(pool), n)
+        subset = list(pool) if whole else rng.sample(list(pool), n)
         order = _order(subset, criterion, settings or {})
         if order is None:
             return None
@@ -173,6 +199,7 @@ def rerank_table(
     notes: list[str] = []
     for run in sorted(runs, key=lambda r: (r.task, r.model, r.solver)):
         problems = [p for p in runs[run].values() if p.candidates]
+        unsolved = sum(1 for p in runs[run].values() if not p.candidates)  # errored samples
         missing: set[str] = set()
         smallest = min(len(p.candidates) for p in problems)
         for k in ks:
@@ -187,13 +214,14 @@ def rerank_table(
                 )
                 for p in problems
             ]
-            rows.append(_row(run, "pass@k", smallest, k, values))
+            rows.append(_row(run, "pass@k", smallest, k, values + [0.0] * unsolved))
         for n in ns or [smallest]:
             if n > smallest:
                 notes.append(f"{run.label()}: n={n} exceeds the fewest candidates ({smallest})")
                 continue
             for k in ks:
                 if k > n:
+                    notes.append(f"{run.label()}: rm@{{{n},{k}}} needs k <= n (not shown)")
                     continue
                 for criterion in CRITERIA:
                     found = [
@@ -205,9 +233,8 @@ def rerank_table(
                     if any(value is None for value in found):
                         missing.add(criterion)
                         continue
-                    rows.append(
-                        _row(run, f"{criterion}@", n, k, [v for v in found if v is not None])
-                    )
+                    values = [v for v in found if v is not None] + [0.0] * unsolved
+                    rows.append(_row(run, f"{criterion}@", n, k, values))
         for criterion in sorted(missing):
             needs = NEEDS[criterion]
             notes.append(f"{run.label()}: {criterion}@ not shown: some candidates have no {needs}")
