@@ -55,6 +55,8 @@ SANDBOX_USER_NAMES = ("nobody", str(SANDBOX_UID))
 RUNNER_IN_SANDBOX = "/opt/codecrucible/runner.py"
 CANDIDATE_UID_BASE = 60000
 """As root, worker number n runs its candidates as uid CANDIDATE_UID_BASE + n."""
+SCRATCH_ENV = "CODECRUCIBLE_SCRATCH_DIR"
+"""Environment variable naming the directory for samples' scratch directories."""
 WORKER_TMP_BYTES = 256 << 20
 """Size of a worker's private /tmp (memory-backed; emptied after every test)."""
 
@@ -378,7 +380,9 @@ class BwrapSandboxEnvironment(ProcessSandbox):
         """A sandbox outside of an eval (the `codecrucible exec` command, tests)."""
         config = config or BwrapConfig()
         layout = _layout(config)
-        workdir = tempfile.mkdtemp(prefix="codecrucible-")
+        # where samples' directories go: the system's temporary directory, or one the
+        # user names (a small /tmp, or one on a faster disk)
+        workdir = tempfile.mkdtemp(prefix="codecrucible-", dir=os.environ.get(SCRATCH_ENV) or None)
         _own_workdir(workdir, layout)
         return cls(config, workdir)
 

@@ -9,8 +9,10 @@ finished one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -20,7 +22,7 @@ import pytest
 from inspect_ai import eval, eval_retry
 from inspect_ai.model import get_model
 
-from codecrucible.sandboxes.bwrap import RUNNER_IN_SANDBOX
+from codecrucible.sandboxes.bwrap import RUNNER_IN_SANDBOX, SCRATCH_ENV
 from codecrucible.tasks.code_contests import code_contests
 from tests.conftest import CODE_CONTESTS_FIXTURE, requires_bwrap, scripted_model
 from tests.fake_openai import Reply, fake_openai
@@ -164,3 +166,66 @@ def _no_runner_left() -> None:
     while _runner_pids() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _runner_pids()
+
+
+def _mount_small_tmpfs(path: Path) -> bool:
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return False
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(path)], capture_output=True
+    )
+    return result.returncode == 0
+
+
+def test_full_scratch_space_errors_the_sample_and_a_retry_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codecrucible.solvers import reference
+    from codecrucible.tasks.swe_bench import swe_bench
+    from tests.test_swe_bench import toy
+
+    repo_dir, rows = toy.make_instance(tmp_path / "instance")
+    scratch = tmp_path / "scratch"
+    if not _mount_small_tmpfs(scratch):
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        filler = scratch / "filler"
+        with filler.open("wb") as handle, contextlib.suppress(OSError):
+            while True:  # until the device is full
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        # the sandbox's scratch space (each sample's host directory) is on the full device
+        monkeypatch.setenv(SCRATCH_ENV, str(scratch))
+
+        # candidates run in the workers' own memory-backed /tmp: tests still score
+        [log] = eval(
+            code_contests(data_files=str(CODE_CONTESTS_FIXTURE)),
+            model=scripted_model(RIGHT_SUM),
+            sample_id=SUM,
+            log_dir=str(tmp_path / "logs"),
+            display="none",
+        )
+        [sample] = log.samples or []
+        assert sample.scores and sample.scores["tests"].value == "C"
+
+        # SWE-bench clones the repository into the sample's scratch: no space, an error
+        task = swe_bench(data_files=str(rows), repo_dir=str(repo_dir), tier=1)
+        [first] = eval(
+            task,
+            model="none",
+            solver=reference(),
+            fail_on_error=False,
+            log_dir=str(tmp_path / "swe-logs"),
+            display="none",
+        )
+        [sample] = first.samples or []
+        assert sample.error is not None and "No space left on device" in sample.error.message
+        assert not sample.scores  # never INCORRECT
+        filler.unlink()  # space again: the same eval, retried, passes
+        [second] = eval_retry(first, log_dir=str(tmp_path / "swe-logs"), display="none")
+        [sample] = second.samples or []
+        assert sample.error is None and sample.scores["swe_patch"].value == "C"
+    finally:
+        monkeypatch.undo()
+        subprocess.run(["umount", "-l", str(scratch)], check=False)
