@@ -78,6 +78,8 @@ def tests(comparator: str | None = None, stop_on_failure: bool = True) -> Scorer
 
 def _no_program(state: TaskState) -> str:
     """Why there was nothing to run: an empty answer (and how the model stopped), or no block."""
+    if not state.output.choices:
+        return "The solver left no answer: there was no program to run."
     if not state.output.completion.strip():
         stop = state.output.stop_reason
         return f"The model's answer is empty (stop reason: {stop}): there was no program to run."
