@@ -72,6 +72,7 @@ _ETC_ENTRIES = (
     "/etc/group",
     "/etc/nsswitch.conf",
     "/etc/python3*",
+    "/etc/java-*",  # the JDK's configuration (java.security), where Java is installed
 )
 _HOST_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}  # bwrap itself gets no secrets either
 

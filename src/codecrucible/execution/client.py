@@ -30,6 +30,7 @@ from typing import Any
 from inspect_ai.util import SandboxEnvironment, override_sandbox_output_limit, span
 
 from codecrucible.execution.comparators import Comparison, compare_values, get_comparator
+from codecrucible.execution.languages import get_language
 from codecrucible.execution.protocol import (
     TEST_STATUSES,
     ExecutionMode,
@@ -232,6 +233,7 @@ async def execute(
     mode: ExecutionMode = "strict",
     sandbox: SandboxEnvironment | None = None,
     python: str = "python3",
+    language: str = "python",
 ) -> ExecutionResult:
     """Run `program` against `tests` in a sandbox and judge every test it ran.
 
@@ -246,6 +248,9 @@ async def execute(
             one child per candidate (faster; module state may leak between tests).
         sandbox: Where to run; defaults to the current sample's sandbox.
         python: Interpreter command in sandboxes reached through `exec` (Docker, ...).
+        language: The program's language (see `codecrucible.execution.languages`):
+            Python runs in the runner; others are compiled once and exec'd per test,
+            in strict mode, against stdin tests.
 
     Returns:
         The verdicts of the tests run, and whether all tests passed.
@@ -258,7 +263,7 @@ async def execute(
     # a span of its own, so `codecrucible profile` can tell execution time from the rest
     async with span(EXECUTION_SPAN, type=EXECUTION_SPAN):
         return await _execute(
-            program, tests, limits, comparator, stop_on_failure, mode, sandbox, python
+            program, tests, limits, comparator, stop_on_failure, mode, sandbox, python, language
         )
 
 
@@ -271,6 +276,7 @@ async def _execute(
     mode: ExecutionMode,
     sandbox: SandboxEnvironment | None,
     python: str,
+    language: str,
 ) -> ExecutionResult:
     if not tests:
         raise TestDataError("there are no tests to run")
@@ -298,14 +304,20 @@ async def _execute(
         verdicts.append(verdict)
         return verdict.passed or not stop_on_failure
 
-    start = {
+    try:
+        spoken = get_language(language)
+    except ValueError as exc:
+        raise TestDataError(str(exc)) from None
+    start: dict[str, Any] = {
         "op": "start",
         "version": PROTOCOL_VERSION,
         "program": program,
         "limits": limits.model_dump(),
-        "mode": mode,
+        "mode": mode if spoken.in_process else "strict",
         "stop_on_failure": stop_on_failure,
     }
+    if not spoken.in_process:
+        start["language"] = spoken.spec()
     messages = [test_message(index, test) for index, test in enumerate(tests)]
     start_answer = await connection.run(start, messages, judge, limits.effective_wall_time_s)
     if start_answer.get("op") == "compile_error":
@@ -320,7 +332,7 @@ async def _execute(
         passed=passed,
         verdicts=verdicts,
         tests_total=len(tests),
-        mode=mode,
+        mode=start["mode"],
         comparator=comparator,
         limits=limits,
     )

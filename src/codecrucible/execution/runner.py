@@ -359,6 +359,9 @@ def _strict_child(
         os.write(fds["setup"], MARK_SETUP)  # sys.stdio and __main__ were set before the fork
         os.close(fds["setup"])
         status = 1
+        if session.build is not None:
+            session.build.exec_program()  # never returns
+        assert session.code is not None
         status = _strict_run(session.code, test, test_code, session.main, fds["result"], nonce)
     finally:
         # whatever happened, this process must never return into the runner's loop
@@ -744,6 +747,116 @@ def _check_test(index: int, test: Any) -> types.CodeType | None:
         raise RequestError(f"test {index}: the test program does not compile: {exc}") from exc
 
 
+BUILD_ROOT = "/tmp"
+
+
+class Build:
+    """A program in another language: its source and artefact in a directory of its own.
+
+    `spec` is the language's entry from the harness's registry: `name`, `source` (the
+    file name), `compile` (argv, or None for interpreted languages), `run` (argv),
+    `compile_time_s`, `compile_memory_mb` and `address_space_limit`. The compiler and
+    the program run as the candidate, in the directory, which the sweep after each
+    test keeps until the candidate is done.
+    """
+
+    def __init__(self, spec: Any, program: str, options: Options, protocol_fds: list[int]) -> None:
+        if not isinstance(spec, dict) or not isinstance(spec.get("run"), list):
+            raise RequestError("start: 'language' must be an object with a 'run' list")
+        self.name = str(spec.get("name", "program"))
+        self.run_argv = [str(a) for a in spec["run"]]
+        self.address_space_limit = bool(spec.get("address_space_limit", True))
+        self.options = options
+        self.protocol_fds = protocol_fds
+        self.basename = ".codecrucible-build-" + binascii.hexlify(os.urandom(6)).decode()
+        self.directory = f"{BUILD_ROOT}/{self.basename}"
+        keep = options.keep_in.get(BUILD_ROOT)
+        if keep is not None:
+            keep.add(self.basename)
+        source = os.path.join(self.directory, os.path.basename(str(spec.get("source", "main"))))
+        self._as_candidate(self._write, source, program.encode("utf-8", "surrogateescape"))
+        command = spec.get("compile")
+        if command:
+            self._compile(
+                [str(a) for a in command],
+                float(spec.get("compile_time_s", 30)),
+                int(spec.get("compile_memory_mb", 2048)) << 20,
+            )
+
+    def _write(self, source: str, data: bytes) -> None:
+        os.mkdir(self.directory, 0o755)
+        with open(source, "wb") as handle:
+            handle.write(data)
+
+    def _as_candidate(self, action: Any, *arguments: Any) -> None:
+        """Do `action` as the candidate's uid (its files are its own), in a helper process.
+
+        The runner may set uids but not change owners: the candidate's user makes
+        its directory, as it removes what a test left.
+        """
+        uid = self.options.candidate_uid
+        if uid is None or os.getuid() == uid:
+            action(*arguments)
+            return
+        helper = os.fork()
+        if helper == 0:
+            status = 1
+            try:
+                _become_candidate(uid)
+                action(*arguments)
+                status = 0
+            finally:
+                os._exit(status)
+        _, wait_status = os.waitpid(helper, 0)
+        if wait_status != 0:
+            raise RuntimeError(f"could not write the {self.name} source (status {wait_status})")
+
+    def _compile(self, argv: list[str], time_s: float, memory_bytes: int) -> None:
+        output = _memfd("compiler")
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setsid()
+                for fd in self.protocol_fds:
+                    os.close(fd)
+                _become_candidate(self.options.candidate_uid)
+                os.chdir(self.directory)
+                os.dup2(output, 1)
+                os.dup2(output, 2)
+                limits = Limits({"memory_mb": memory_bytes >> 20, "output_mb": 256})
+                _apply_rlimits(rlimits(limits, time_s, os.getuid()))
+                os.execvp(argv[0], argv)
+            finally:
+                os._exit(127)
+        wait_status, _, timed_out, _ = _wait(pid, 3 * time_s + 1)
+        message = _tail(output, STDERR_TAIL_BYTES).decode("utf-8", "replace").strip()
+        os.close(output)
+        if timed_out:
+            raise CompileError(f"the compiler ran past {time_s:g} s")
+        if os.waitstatus_to_exitcode(wait_status) == 127 and not message:
+            raise RequestError(f"the {self.name} compiler {argv[0]!r} is not installed here")
+        if wait_status != 0:
+            raise CompileError(message or f"the compiler failed (status {wait_status})")
+
+    def exec_program(self) -> None:
+        """In a test's child: become the program (never returns)."""
+        os.chdir(self.directory)
+        try:
+            os.execvp(self.run_argv[0], self.run_argv)
+        finally:
+            os._exit(127)
+
+    def release(self) -> None:
+        """Let the next sweep remove the directory."""
+        keep = self.options.keep_in.get(BUILD_ROOT)
+        if keep is not None:
+            keep.discard(self.basename)
+
+    def remove(self) -> None:
+        if os.path.exists(self.directory):
+            self._as_candidate(_remove, self.directory)
+
+
 class Session:
     """One candidate: compiled once, then run against the tests as they come."""
 
@@ -758,11 +871,20 @@ class Session:
         self.stop_on_failure = bool(request.get("stop_on_failure", True))
         self.options = options
         self.protocol_fds = protocol_fds
-        self.code = _compile_candidate(program)
+        language = request.get("language")
+        self.build: Build | None = None
+        if language is None:
+            self.code: types.CodeType | None = _compile_candidate(program)
+        else:  # another language: compiled once (where it compiles), run by exec per test
+            self.code = None
+            self.build = Build(language, program, options, protocol_fds)
+            mode = "strict"  # the in-process batch mode is Python's
         self.batch = BatchChild(self) if mode == "batch" else None
         self.failed = False
         uid = os.getuid() if options.candidate_uid is None else options.candidate_uid
         self.strict_rlimits = rlimits(self.limits, self.limits.time_s, uid)
+        if self.build is not None and not self.build.address_space_limit and resource is not None:
+            self.strict_rlimits = [r for r in self.strict_rlimits if r[0] != resource.RLIMIT_AS]
         self.batch_rlimits = rlimits(self.limits, None, uid)
         # made here, before the forks: a child finds them in place and touches fewer pages
         _install_stdio(stdio_streams())
@@ -778,6 +900,11 @@ class Session:
         `upcoming`, the next queued test, is handed over early in batch mode.
         """
         test_code = _check_test(index, test)
+        if self.build is not None and test.get("kind") != "stdin":
+            raise RequestError(
+                f"test {index}: {self.build.name} programs take stdin tests only "
+                f"(not {test.get('kind')!r})"
+            )
         data = (test.get("input") or "").encode("utf-8", "surrogateescape")
         if self.batch is not None:
             self.batch.ensure_handed_over(index, test)
@@ -846,7 +973,11 @@ class Session:
         for fd in self.strict_fds.values():
             os.close(fd)
         self.strict_fds = {}
+        if self.build is not None:
+            self.build.release()
         _sweep(self.options, candidate_done=True)
+        if self.build is not None:
+            self.build.remove()  # without a sweep (Docker, local) nothing else removes it
         gc.unfreeze()  # what this candidate left behind may be collected again
 
 

@@ -1,0 +1,125 @@
+"""Other languages in the executor: C++ and Java compiled once per candidate, exec'd per test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from codecrucible.execution import execute
+from codecrucible.execution.languages import Language, get_language, languages, register_language
+from codecrucible.execution.protocol import TestDataError
+from codecrucible.problem import Limits, TestCase
+
+
+def requires(name: str) -> Any:
+    missing = get_language(name).missing_toolchain()
+    return pytest.mark.skipif(bool(missing), reason=f"{name}: {', '.join(missing)} not installed")
+
+
+SUM_TESTS = [TestCase.stdin(f"{i} {i + 1}\n", f"{2 * i + 1}\n") for i in range(6)]
+CPP_SUM = (
+    "#include <bits/stdc++.h>\n"
+    "int main() { long long a, b; std::cin >> a >> b; std::cout << a + b << '\\n'; }\n"
+)
+JAVA_SUM = (
+    "import java.util.*;\n"
+    "public class Main {\n"
+    "  public static void main(String[] args) {\n"
+    "    Scanner in = new Scanner(System.in);\n"
+    "    long a = in.nextLong(), b = in.nextLong();\n"
+    "    System.out.println(a + b);\n"
+    "  }\n"
+    "}\n"
+)
+
+
+def test_the_registry_knows_names_and_aliases_and_refuses_others() -> None:
+    assert get_language("c++") is get_language("cpp") is get_language("CPP17")
+    assert get_language("python3").in_process and not get_language("java").in_process
+    assert {lang.name for lang in languages()} >= {"python", "cpp", "java"}
+    with pytest.raises(ValueError, match="unknown language 'cobol'; choose one of"):
+        get_language("cobol")
+
+
+@requires("cpp")
+@pytest.mark.anyio
+async def test_cpp_passes_fails_and_reports_the_compilers_message(bwrap_sandbox: Any) -> None:
+    right = await execute(CPP_SUM, SUM_TESTS, sandbox=bwrap_sandbox, language="cpp")
+    assert right.passed and right.counts == {"pass": 6} and right.mode == "strict"
+    wrong = await execute(
+        CPP_SUM.replace("a + b", "a - b"), SUM_TESTS, sandbox=bwrap_sandbox, language="cpp"
+    )
+    assert not wrong.passed and wrong.verdicts[0].status == "wrong_answer"
+    broken = await execute(
+        "int main() { return undeclared; }\n", SUM_TESTS, sandbox=bwrap_sandbox, language="cpp"
+    )
+    assert not broken.passed and broken.verdicts[0].status == "compile_error"
+    assert "'undeclared' was not declared" in broken.verdicts[0].message.replace("‘", "'").replace(
+        "’", "'"
+    )
+
+
+@requires("cpp")
+@pytest.mark.anyio
+async def test_cpp_crashes_and_loops_get_their_verdicts(bwrap_sandbox: Any) -> None:
+    crash = "int main() { int *p = nullptr; return *p; }\n"
+    result = await execute(crash, SUM_TESTS[:1], sandbox=bwrap_sandbox, language="cpp")
+    assert result.verdicts[0].status == "runtime_error"
+    loop = "int main() { volatile long x = 0; for (;;) x++; }\n"
+    limits = Limits(time_s=1)
+    result = await execute(
+        loop, SUM_TESTS[:1], sandbox=bwrap_sandbox, language="cpp", limits=limits
+    )
+    assert result.verdicts[0].status == "timeout"
+
+
+@requires("cpp")
+@pytest.mark.anyio
+async def test_a_build_leaves_nothing_for_the_next_candidate(bwrap_sandbox: Any) -> None:
+    await execute(CPP_SUM, SUM_TESTS[:2], sandbox=bwrap_sandbox, language="cpp")
+    listing = await execute(
+        "import os\nprint(sorted(os.listdir('/tmp')))\n",
+        [TestCase.stdin("", "[]\n")],
+        sandbox=bwrap_sandbox,
+    )
+    assert listing.passed, listing.verdicts[0].actual
+
+
+@requires("java")
+@pytest.mark.anyio
+async def test_java_runs_as_main(bwrap_sandbox: Any) -> None:
+    result = await execute(JAVA_SUM, SUM_TESTS[:3], sandbox=bwrap_sandbox, language="java")
+    assert result.passed, result.first_failure
+    broken = await execute(
+        "public class Main {", SUM_TESTS[:1], sandbox=bwrap_sandbox, language="java"
+    )
+    assert (
+        broken.verdicts[0].status == "compile_error" and "Main.java" in broken.verdicts[0].message
+    )
+
+
+@requires("cpp")
+@pytest.mark.anyio
+async def test_other_languages_take_stdin_tests_only_and_unknown_ones_are_refused(
+    bwrap_sandbox: Any,
+) -> None:
+    with pytest.raises(TestDataError, match="cpp programs take stdin tests only"):
+        await execute(
+            CPP_SUM, [TestCase.functional("f", [1], 1)], sandbox=bwrap_sandbox, language="cpp"
+        )
+    with pytest.raises(TestDataError, match="unknown language 'cobol'"):
+        await execute("x", SUM_TESTS, sandbox=bwrap_sandbox, language="cobol")
+
+
+@pytest.mark.anyio
+async def test_a_language_is_a_data_entry(bwrap_sandbox: Any) -> None:
+    # what a JSON entry in CODECRUCIBLE_LANGUAGES becomes: no code of its own
+    shell = Language(name="bash", source="main.sh", run=("bash", "main.sh"), toolchain=("bash",))
+    spec = shell.spec()
+    assert spec["compile"] is None and spec["run"] == ["bash", "main.sh"]
+    register_language(shell)
+    result = await execute(
+        "read a b; echo $((a + b))\n", SUM_TESTS, sandbox=bwrap_sandbox, language="bash"
+    )
+    assert result.passed, result.first_failure
