@@ -1145,6 +1145,8 @@ def _batch_child(
     session: Session, stream_sets: list[dict[str, int]], control: int, reports: int
 ) -> None:
     """The batch child's loop: one test per token on `control`, until the pipe closes."""
+    code = session.code
+    assert code is not None  # batch mode is Python's: other languages run strict
     os.setsid()
     _become_candidate(session.options.candidate_uid)
     _apply_rlimits(session.batch_rlimits)
@@ -1181,7 +1183,7 @@ def _batch_child(
         signal.setitimer(signal.ITIMER_PROF, time_s)
         try:
             try:
-                record = _run_test_code(session.code, test, test_code, main)
+                record = _run_test_code(code, test, test_code, main)
                 _finish_like_interpreter()
             except SystemExit as exc:
                 exit_code = _exit_status(exc)
