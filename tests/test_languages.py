@@ -10,6 +10,7 @@ from codecrucible.execution import execute
 from codecrucible.execution.languages import Language, get_language, languages, register_language
 from codecrucible.execution.protocol import TestDataError
 from codecrucible.problem import Limits, TestCase
+from codecrucible.sandboxes.bwrap import bwrap_unavailable_reason as bwrap_reason
 
 
 def requires(name: str) -> Any:
@@ -123,3 +124,31 @@ async def test_a_language_is_a_data_entry(bwrap_sandbox: Any) -> None:
         "read a b; echo $((a + b))\n", SUM_TESTS, sandbox=bwrap_sandbox, language="bash"
     )
     assert result.passed, result.first_failure
+
+
+def test_exec_lists_the_languages_and_runs_a_cpp_file(tmp_path: Any) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from codecrucible.cli import main
+
+    listed = CliRunner().invoke(main, ["exec", "--languages", "--json"])
+    assert listed.exit_code == 0
+    rows = {row["name"]: row for row in json.loads(listed.stdout)}
+    assert rows["python"]["available"] and rows["cpp"]["compiled"]
+    assert rows["cpp"]["available"] == (not get_language("cpp").missing_toolchain())
+    if not rows["cpp"]["available"] or bwrap_reason() is not None:
+        return
+    source = tmp_path / "sum.cpp"
+    source.write_text(CPP_SUM)
+    tests = tmp_path / "tests.jsonl"
+    tests.write_text("".join(test.model_dump_json() + "\n" for test in SUM_TESTS))
+    result = CliRunner().invoke(main, ["exec", str(source), "--tests", str(tests), "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["passed"] and document["language"] == "cpp"
+    unknown = CliRunner().invoke(
+        main, ["exec", str(source), "--tests", str(tests), "--language", "cobol"]
+    )
+    assert unknown.exit_code == 2 and "unknown language 'cobol'" in unknown.stderr

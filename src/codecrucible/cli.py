@@ -52,13 +52,23 @@ def read_tests(path: Path) -> list[TestCase]:
 
 
 @main.command("exec")
-@click.argument("solution_file", type=click.Path(path_type=Path))
+@click.argument("solution_file", type=click.Path(path_type=Path), required=False)
 @click.option(
     "--tests",
     "tests_file",
-    required=True,
     type=click.Path(path_type=Path),
     help="JSONL file, one TestCase per line.",
+)
+@click.option(
+    "--language",
+    default=None,
+    help="The program's language (default: from the file's suffix, else python); see --languages.",
+)
+@click.option(
+    "--languages",
+    "list_languages",
+    is_flag=True,
+    help="List the languages and whether their toolchains are installed here, then exit.",
 )
 @click.option(
     "--sandbox",
@@ -103,8 +113,10 @@ def read_tests(path: Path) -> list[TestCase]:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every verdict.")
 def exec_command(
-    solution_file: Path,
-    tests_file: Path,
+    solution_file: Path | None,
+    tests_file: Path | None,
+    language: str | None,
+    list_languages: bool,
     sandbox: str,
     timeout: float,
     memory: int,
@@ -121,7 +133,20 @@ def exec_command(
     import anyio
 
     from codecrucible.execution import ExecutorError, TestDataError, execute, get_comparator
+    from codecrucible.execution.languages import get_language, language_for_file
 
+    if list_languages:
+        _print_languages(as_json)
+        return
+    if solution_file is None or tests_file is None:
+        _fail("give SOLUTION_FILE and --tests TESTS.jsonl (or --languages)")
+    try:
+        spoken = get_language(language) if language else language_for_file(solution_file)
+    except ValueError as exc:
+        _fail(str(exc))
+    missing = spoken.missing_toolchain()
+    if missing:
+        _fail(f"{spoken.name} needs {', '.join(missing)}, which is not installed here")
     try:
         program = solution_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -143,6 +168,7 @@ def exec_command(
                 stop_on_failure=not run_all,
                 mode=mode,
                 sandbox=environment,
+                language=spoken.name,
             )
 
     from codecrucible.sandboxes.bwrap import SandboxUnavailableError
@@ -162,10 +188,50 @@ def exec_command(
     if as_json:
         document = result.model_dump(mode="json")
         document["sandbox"] = sandbox
+        document["language"] = spoken.name
         click.echo(json.dumps(document))
     else:
         _print_table(result, sandbox)
     sys.exit(EXIT_PASSED if result.passed else EXIT_FAILED)
+
+
+def _print_languages(as_json: bool) -> None:
+    from codecrucible.execution.languages import availability
+
+    found = availability()
+    if as_json:
+        rows = [
+            {
+                "name": entry.language.name,
+                "aliases": list(entry.language.aliases),
+                "available": entry.available,
+                "missing": entry.missing,
+                "compiled": entry.language.compile is not None,
+            }
+            for entry in found
+        ]
+        click.echo(json.dumps(rows))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="languages")
+    for column in ("language", "aliases", "build", "run", "here"):
+        table.add_column(column)
+    for entry in found:
+        lang = entry.language
+        table.add_row(
+            lang.name,
+            ", ".join(lang.aliases),
+            " ".join(lang.compile)
+            if lang.compile
+            else "(in the runner)"
+            if lang.in_process
+            else "",
+            " ".join(lang.run),
+            "yes" if entry.available else f"no: {', '.join(entry.missing)} missing",
+        )
+    Console().print(table)
 
 
 @main.group()

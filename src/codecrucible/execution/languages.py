@@ -137,6 +137,17 @@ def get_language(name: str) -> Language:
     return language
 
 
+SUFFIXES = {".py": "python", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".java": "java"}
+
+
+def language_for_file(path: Path) -> Language:
+    """The language a source file's suffix names (Python when it names none we know)."""
+    for language in languages():
+        if Path(language.source).suffix == path.suffix and path.suffix:
+            return language
+    return get_language(SUFFIXES.get(path.suffix.lower(), "python"))
+
+
 def languages() -> list[Language]:
     """Every registered language, once each."""
     unique = {id(lang): lang for lang in _REGISTRY.values()}
