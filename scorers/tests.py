@@ -65,6 +65,7 @@ def tests(comparator: str | None = None, stop_on_failure: bool = True) -> Scorer
             comparator=policy,
             stop_on_failure=stop_on_failure,
             mode=settings.get("mode", "strict"),
+            language=problem.language,
         )
         return Score(
             value=CORRECT if result.passed else INCORRECT,

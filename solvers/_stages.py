@@ -170,6 +170,7 @@ async def run_tests(
         comparator=settings.get("comparator") or problem.comparator,
         stop_on_failure=stop_on_failure,
         mode=settings.get("mode", "strict"),
+        language=problem.language,
     )
 
 

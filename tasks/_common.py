@@ -64,6 +64,23 @@ def parse_test_sets(tests: str | Iterable[str]) -> list[TestSet]:
     return [name for name in TEST_SETS if name in names]
 
 
+def check_language(language: str) -> str:
+    """`-T language=cpp`: the registry's name for it, its toolchain checked before loading."""
+    from codecrucible.execution.languages import get_language
+
+    try:
+        spoken = get_language(str(language))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    missing = spoken.missing_toolchain()
+    if missing:
+        raise InputError(
+            f"language {spoken.name} needs {', '.join(missing)}, which is not installed here "
+            "(codecrucible exec --languages lists what is)"
+        )
+    return spoken.name
+
+
 def check_exec_mode(exec_mode: str) -> str:
     """`-T exec_mode=strict|batch`, checked before any data is loaded."""
     if exec_mode not in ("strict", "batch"):

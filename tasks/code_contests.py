@@ -14,6 +14,7 @@ from inspect_ai import Task, task
 from codecrucible.datasets import load_problems, resolve_data_files
 from codecrucible.datasets.code_contests import HF_PATH, HF_REVISION
 from codecrucible.tasks._common import (
+    check_language,
     check_task_parameters,
     code_task,
     parse_test_sets,
@@ -34,6 +35,7 @@ def code_contests(
     exec_mode: str = "strict",
     difficulty: str | list[str] | None = None,
     platform: str | list[str] | None = None,
+    language: str = "python",
     **unknown: Any,
 ) -> Task:
     """CodeContests problems; the public tests are shown in the prompt.
@@ -51,13 +53,19 @@ def code_contests(
             candidate's tests in sequence: faster, module state may leak between tests).
         difficulty: Keep these difficulties (comma-separated: `A,B`, `easy`, ...).
         platform: Keep these platforms (`codeforces`, `codechef`, `atcoder`, ...).
+        language: The language candidates write (`python`, `cpp`, `java`): the prompt
+            asks for it, the code block is taken in it, and the reference and
+            incorrect solutions are the problem's solutions in it.
         **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
     check_task_parameters(
         k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=code_contests
     )
     test_sets = parse_test_sets(tests)
-    source_args = {"split": split, "data_files": resolve_data_files(data_files)}
+    language = check_language(language)
+    source_args: dict[str, Any] = {"split": split, "data_files": resolve_data_files(data_files)}
+    if language != "python":  # the default stays out of the log's problem arguments
+        source_args["language"] = language
     problems = load_problems("code_contests", **source_args)
     return code_task(
         select_problems(problems, difficulty=difficulty, platform=platform),

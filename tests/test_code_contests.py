@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from inspect_ai import eval
 
 from codecrucible.datasets import DatasetError, load_problems
 from codecrucible.datasets.code_contests import row_to_problem
+from codecrucible.errors import InputError
 from codecrucible.solvers import reference
 from codecrucible.tasks.code_contests import code_contests
 from tests.conftest import CODE_CONTESTS_FIXTURE, requires_bwrap, scripted_model
@@ -124,3 +126,64 @@ def test_single_turn_with_a_scripted_model_and_no_hidden_tests_in_the_log(tmp_pa
     assert results["prose"].value == "I" and "No fenced code block" in (
         results["prose"].explanation or ""
     )
+
+
+# ---- other languages: -T language=cpp|java --------------------------------------------------
+
+
+def _toolchain(name: str) -> Any:
+    from codecrucible.execution.languages import get_language
+
+    missing = get_language(name).missing_toolchain()
+    return pytest.mark.skipif(bool(missing), reason=f"{name}: {', '.join(missing)} not installed")
+
+
+@requires_bwrap
+@pytest.mark.parametrize(
+    "language",
+    [pytest.param("cpp", marks=_toolchain("cpp")), pytest.param("java", marks=_toolchain("java"))],
+)
+def test_the_fixture_is_certified_in_cpp_and_java(language: str, tmp_path: Path) -> None:
+    task = code_contests(data_files=str(CODE_CONTESTS_FIXTURE), language=language)
+    [log] = eval(task, model="none", solver=reference(), log_dir=str(tmp_path), display="none")
+    assert log.status == "success", log.error
+    verdicts = {s.id: s.scores["tests"].value for s in log.samples or [] if s.scores}
+    assert len(verdicts) == 5 and set(verdicts.values()) == {"C"}, verdicts
+    assert log.eval.task_args["language"] == language
+
+
+@requires_bwrap
+@_toolchain("cpp")
+def test_cpp_answers_are_asked_for_extracted_and_judged(tmp_path: Path) -> None:
+    problems = load_problems("code_contests", data_files=str(CODE_CONTESTS_FIXTURE), language="cpp")
+    sum_of_two = problems["1500_A. Sum of Two"]
+    assert sum_of_two.language == "cpp"
+    [wrong] = sum_of_two.incorrect_solutions  # int overflows on 10^18
+    broken = "int main() { return missing; }\n"
+    answers = [f"Here:\n```cpp\n{wrong}```", f"```c++\n{broken}```"]
+    [log] = eval(
+        code_contests(data_files=str(CODE_CONTESTS_FIXTURE), language="cpp"),
+        model=scripted_model(*answers),
+        sample_id="1500_A. Sum of Two",
+        epochs=2,
+        max_samples=1,
+        log_dir=str(tmp_path),
+        display="none",
+    )
+    assert log.status == "success", log.error
+    prompt = log.samples[0].input  # type: ignore[index]
+    assert "in C++17" in str(prompt) and "```cpp code block" in str(prompt)
+    scores = sorted(
+        (s.scores["tests"] for s in log.samples or []), key=lambda score: score.explanation
+    )
+    explanations = " ".join(score.explanation for score in scores)
+    assert [score.value for score in scores] == ["I", "I"]
+    assert "does not compile" in explanations and "missing" in explanations
+    assert "wrong_answer" in explanations
+
+
+def test_an_unknown_or_unrunnable_language_is_refused() -> None:
+    with pytest.raises(InputError, match="unknown language 'cobol'"):
+        code_contests(data_files=str(CODE_CONTESTS_FIXTURE), language="cobol")
+    with pytest.raises(DatasetError, match="not 'python2'"):
+        load_problems("code_contests", data_files=str(CODE_CONTESTS_FIXTURE), language="python2")

@@ -24,6 +24,16 @@ LANGUAGE_ALIASES: dict[str, frozenset[str]] = {
 }
 
 
+def _labels(language: str) -> frozenset[str]:
+    """The fence labels that mark a block in `language` (the registry's names and aliases)."""
+    from codecrucible.execution.languages import get_language
+
+    try:
+        return get_language(language).labels | LANGUAGE_ALIASES.get(language, frozenset())
+    except ValueError:
+        return LANGUAGE_ALIASES.get(language, frozenset({language}))
+
+
 class CodeBlock(NamedTuple):
     """A fenced block: its info string (language label, lower-cased) and its content."""
 
@@ -84,7 +94,7 @@ def extract_code(
     blocks = [block for block in code_blocks(text) if block.code.strip()]
     if not blocks:
         return None
-    wanted = LANGUAGE_ALIASES.get(language, frozenset({language}))
+    wanted = _labels(language)
     matching = [
         block
         for block in blocks

@@ -46,7 +46,7 @@ TEMPLATES: dict[str, Template] = {
         "Solve the following competitive programming problem in {language}. Your program reads "
         "the input from standard input and writes the answer to standard output.\n\n"
         "{statement}\n\n{public_tests}"
-        "Reply with the complete program in a single ```python code block."
+        "Reply with the complete program in a single ```{fence} code block."
     ),
 }
 
@@ -57,8 +57,7 @@ def generic_prompt(problem: CodeProblem) -> str:
     How the program is run follows from its tests (stdin, a function call, or asserts),
     so a user's own problems (the `custom` task) need no template of their own.
     """
-    language = "Python 3" if problem.language == "python" else problem.language
-    fence = problem.language if problem.language != "python" else "python"
+    language, fence = language_names(problem.language)
     tests = [*problem.public_tests, *problem.private_tests, *problem.generated_tests]
     kinds = {test.kind for test in tests}
     function = next((t.fn_name for t in tests if t.fn_name), None) or problem.entry_point
@@ -157,10 +156,22 @@ def render_prompt(template: str, problem: CodeProblem) -> str:
     if callable(chosen):
         return chosen(problem)
     text = chosen
-    language = "Python 3" if problem.language == "python" else problem.language
+    language, fence = language_names(problem.language)
     return text.format(
         statement=problem.statement.strip(),
         starter_code=problem.starter_code or "",
         public_tests=render_public_tests(problem),
         language=language,
+        fence=fence,
     )
+
+
+def language_names(language: str) -> tuple[str, str]:
+    """How a prompt names a language, and the label of the code fence it asks for."""
+    from codecrucible.execution.languages import get_language
+
+    try:
+        spoken = get_language(language)
+    except ValueError:
+        return language, language
+    return spoken.display_name, spoken.fence_label

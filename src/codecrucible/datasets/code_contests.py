@@ -9,6 +9,7 @@ Grading follows DeepMind's tester: the `tokens` comparator.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -99,6 +100,7 @@ def row_to_problem(row: Mapping[str, Any], language: str = "python") -> CodeProb
         source=SOURCE,
         name=row["name"],
         statement=row["description"],
+        language="python" if language in ("python", "python3") else language,
         public_tests=_tests(row.get("public_tests"), "public_tests"),
         private_tests=_tests(row.get("private_tests"), "private_tests"),
         generated_tests=_tests(row.get("generated_tests"), "generated_tests"),
@@ -162,17 +164,34 @@ register_row_source(
 )
 
 
+RUNNABLE_LANGUAGES = ("python", "cpp", "java")
+"""The languages of CodeContests' solutions that run here (Python 2 does not)."""
+
+
 @dataset_loader(SOURCE)
 def load_code_contests(
-    split: str = "test", data_files: str | list[str] | None = None
+    split: str = "test", data_files: str | list[str] | None = None, language: str = "python"
 ) -> ProblemSet:
-    """CodeContests problems of a split, or of local rows in the Hugging Face schema."""
+    """CodeContests problems of a split, or of local rows in the Hugging Face schema.
+
+    `language` (python, cpp, java) is the language candidates are written in, and
+    of the reference and incorrect solutions each problem carries.
+    """
     if split not in SPLITS:
         raise DatasetError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    if language not in RUNNABLE_LANGUAGES:
+        raise DatasetError(
+            f"code_contests solutions run in {', '.join(RUNNABLE_LANGUAGES)}, not {language!r}"
+        )
     rows = hf_rows(HF_PATH, revision=HF_REVISION, split=split, data_files=data_files)
     missing = [column for column in ("name", "description") if column not in rows.column_names]
     if missing:
         raise DatasetError(
             f"{HF_PATH} rows need the columns {missing} (are these code_contests rows?)"
         )
-    return ProblemSet(SOURCE, [str(name) for name in rows["name"]], rows, row_to_problem)
+    return ProblemSet(
+        SOURCE,
+        [str(name) for name in rows["name"]],
+        rows,
+        functools.partial(row_to_problem, language=language),
+    )

@@ -152,6 +152,7 @@ async def _run(
         stop_on_failure=not all_tests,
         mode=settings.get("mode", "strict"),
         sandbox=sandbox,
+        language=problem.language,
     )
 
 

@@ -48,6 +48,21 @@ class Language:
     """Limit the address space too (a JVM reserves far more than it uses: False)."""
     fence: str = ""
     """The label of the code fence the prompt asks for (default: the name)."""
+    display: str = ""
+    """The language as a prompt names it (default: the name)."""
+
+    @property
+    def fence_label(self) -> str:
+        return self.fence or self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.display or self.name
+
+    @property
+    def labels(self) -> frozenset[str]:
+        """Every fence label that marks a block in this language."""
+        return frozenset({self.name, self.fence_label, *self.aliases, self.display_name.lower()})
 
     @property
     def in_process(self) -> bool:
@@ -70,12 +85,14 @@ BUILTIN = (
     Language(
         name="python",
         aliases=("python3", "py", "py3"),
+        display="Python 3",
         source="solution.py",
         run=("python3", "solution.py"),
     ),
     Language(
         name="cpp",
         aliases=("c++", "cpp17", "gnu++17", "cxx", "cc"),
+        display="C++17",
         source="solution.cpp",
         # code_contests' C++ is judged with g++ -O2; gnu++17 accepts its solutions
         compile=("g++", "-O2", "-std=gnu++17", "-pipe", "-o", "solution", "solution.cpp"),
@@ -85,6 +102,7 @@ BUILTIN = (
     Language(
         name="java",
         aliases=("java17",),
+        display="Java",
         source="Main.java",
         compile=("javac", "-encoding", "UTF-8", "-J-Xmx512m", "Main.java"),
         run=("java", "-Xss64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", ".", "Main"),

@@ -303,6 +303,7 @@ async def run_hidden_tests(
                         stop_on_failure=True,
                         mode=settings.get("mode", "strict"),
                         sandbox=sandbox,
+                        language=problem.language,
                     )
                     results[code] = result.passed
                 if code in results:
