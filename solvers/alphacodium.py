@@ -152,6 +152,7 @@ from codecrucible.extraction import code_blocks, extract_code, fence
 from codecrucible.problem import CodeProblem, TestCase, TestKind
 from codecrucible.prompts import (
     TEMPLATES,
+    language_names,
     render_prompt,
     render_public_tests,
     system_prompt,
@@ -935,7 +936,7 @@ def _problem_text(
             kind=form.kind,
             function=form.function,
             language=language,
-            language_name="Python 3" if language == "python" else language,
+            language_name=language_names(language)[0],
         )
     statement = problem.statement.strip()
     short = statement
@@ -969,7 +970,7 @@ def _problem_text(
         kind=form.kind,
         function=form.function,
         language=language,
-        language_name="Python 3" if language == "python" else language,
+        language_name=language_names(language)[0],
     )
 
 

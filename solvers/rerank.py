@@ -83,6 +83,7 @@ from codecrucible.errors import InputError
 from codecrucible.extraction import extract_code, fence
 from codecrucible.problem import CodeProblem
 from codecrucible.prompts import (
+    language_names,
     render_prompt,
     render_public_tests,
     system_prompt,
@@ -308,7 +309,7 @@ def coderm_orm_input(problem: CodeProblem, code: str) -> str:
 
 def judge_prompt(template: str, problem: CodeProblem, code: str) -> str:
     """The judge's prompt for one candidate."""
-    language = "Python 3" if problem.language == "python" else problem.language
+    language, _ = language_names(problem.language)
     starter = (
         f"\nStarter code:\n{fence(problem.starter_code, problem.language).rstrip()}\n"
         if problem.starter_code

@@ -86,7 +86,7 @@ from codecrucible.errors import InputError
 from codecrucible.execution import ExecutionResult, Verdict, VerdictStatus
 from codecrucible.extraction import extract_code, fence
 from codecrucible.problem import CodeProblem, TestCase
-from codecrucible.prompts import TEMPLATES, render_prompt, template_argument
+from codecrucible.prompts import TEMPLATES, language_names, render_prompt, template_argument
 from codecrucible.solvers._code import set_code
 from codecrucible.solvers._stages import (
     ORACLE_KEY,
@@ -226,7 +226,7 @@ def lexicase_select(
 
 
 def _system_prompt(problem: CodeProblem) -> str:
-    language = "Python 3" if problem.language == "python" else problem.language
+    language, _ = language_names(problem.language)
     text = f"You are an experienced software developer. You write concise code in {language}."
     kinds = {test.kind for test in problem.public_tests} or {
         test.kind for test in problem.tests(["private", "generated"])

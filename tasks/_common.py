@@ -7,6 +7,7 @@ task hands to the tests scorer.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -15,10 +16,13 @@ from inspect_ai import Epochs, Task
 from inspect_ai.dataset import MemoryDataset, Sample
 
 from codecrucible.datasets import ProblemSet
+from codecrucible.datasets._problemset import in_language
 from codecrucible.errors import InputError
 from codecrucible.execution import get_comparator
 from codecrucible.problem import CodeProblem, Limits, TestSet
 from codecrucible.prompts import render_prompt
+
+logger = logging.getLogger(__name__)
 
 TEST_SETS: tuple[TestSet, ...] = ("public", "private", "generated")
 
@@ -185,10 +189,13 @@ def code_task(
     memory_mb: int | None = None,
     exec_mode: str = "strict",
     system_prompt: str = "default",
+    language: str | None = None,
 ) -> Task:
     """The Task every benchmark builds: one sample per problem, single-turn, the tests scorer.
 
     `dataset` and `revision` name the data in the log (revision None for local files).
+    `language` (checked with `check_language`) asks for programs in another language
+    than the source's: problems whose tests call a function (not stdin) are left out.
     """
     from codecrucible.scorers import tests as tests_scorer
     from codecrucible.solvers import single_turn
@@ -203,6 +210,7 @@ def code_task(
             timeout=timeout,
             memory_mb=memory_mb,
             exec_mode=exec_mode,
+            language=language,
         ),
         solver=single_turn(system_prompt_id=system_prompt),
         scorer=tests_scorer(),
@@ -254,6 +262,7 @@ def problem_samples(
     timeout: float | None = None,
     memory_mb: int | None = None,
     exec_mode: str = "strict",
+    language: str | None = None,
 ) -> MemoryDataset:
     """One sample per problem.
 
@@ -261,8 +270,14 @@ def problem_samples(
     how to score it, but never its hidden tests.
     """
     samples = []
+    called = []
     for problem_id in problems:
         problem = problems.summary(problem_id)  # the hidden tests are not needed here
+        if language and language != problem.language:
+            if problem.entry_point:  # its tests call a function: Python's alone
+                called.append(problem_id)
+                continue
+            problem = in_language(problem, language)
         samples.append(
             Sample(
                 id=problem.id,
@@ -286,5 +301,15 @@ def problem_samples(
                     },
                 },
             )
+        )
+    if called and not samples:
+        raise InputError(
+            f"every {problems.source} problem here calls a function ({len(called)}): "
+            f"{language} programs take stdin tests only"
+        )
+    if called:
+        logger.warning(
+            f"{problems.source}: {len(called)} problems whose tests call a function are left "
+            f"out for {language} (stdin tests only)"
         )
     return MemoryDataset(samples, name=problems.source)

@@ -15,6 +15,7 @@ from codecrucible.datasets import load_problems, resolve_data_files
 from codecrucible.datasets.apps import COMPARATOR, DIFFICULTIES, HF_PATH, HF_REVISION
 from codecrucible.errors import InputError
 from codecrucible.tasks._common import (
+    check_language,
     check_task_parameters,
     code_task,
     parse_list,
@@ -34,6 +35,7 @@ def apps(
     exec_mode: str = "strict",
     difficulty: str | list[str] | None = None,
     platform: str | list[str] | None = None,
+    language: str = "python",
     **unknown: Any,
 ) -> Task:
     """APPS problems with APPS's prompt (question, starter code, input format), adapted to chat.
@@ -52,11 +54,14 @@ def apps(
         difficulty: Keep these difficulties (`introductory`, `interview`, `competition`).
         platform: Keep problems from these sites, as named by their URL (`codeforces`,
             `atcoder`, `codechef`, `codewars`, `kattis`, `leetcode`, ...).
+        language: The language candidates write (`cpp`, `java`, ...; see `codecrucible
+            exec --languages`): problems with stdin tests only, no reference solutions.
         **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
     check_task_parameters(
         k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=apps
     )
+    language = check_language(language)
     bad = [d for d in parse_list(difficulty) or [] if d.lower() not in DIFFICULTIES]
     if bad:
         raise InputError(
@@ -76,4 +81,5 @@ def apps(
         timeout=timeout,
         memory_mb=memory_mb,
         exec_mode=exec_mode,
+        language=language,
     )

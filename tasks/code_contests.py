@@ -79,4 +79,5 @@ def code_contests(
         timeout=timeout,
         memory_mb=memory_mb,
         exec_mode=exec_mode,
+        language=language,
     )

@@ -14,6 +14,7 @@ from inspect_ai import Task, task
 from codecrucible.datasets import load_problems, resolve_data_files
 from codecrucible.errors import InputError
 from codecrucible.tasks._common import (
+    check_language,
     check_task_parameters,
     code_task,
     parse_test_sets,
@@ -33,6 +34,7 @@ def custom(
     memory_mb: int | None = None,
     exec_mode: str = "strict",
     difficulty: str | list[str] | None = None,
+    language: str = "python",
     **unknown: Any,
 ) -> Task:
     """Problems from a file of `CodeProblem` JSON objects (one per line, or a JSON array).
@@ -52,11 +54,14 @@ def custom(
         exec_mode: `strict` (a clean process per test) or `batch` (one process runs a
             candidate's tests in sequence: faster, module state may leak between tests).
         difficulty: Keep these difficulties (comma-separated), where problems name one.
+        language: The language candidates write (`cpp`, `java`, ...; see `codecrucible
+            exec --languages`): problems with stdin tests only, no reference solutions.
         **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
     check_task_parameters(
         k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=custom
     )
+    language = check_language(language)
     test_sets = parse_test_sets(tests)
     source_args = {"path": resolve_data_files(path)}
     problems = select_problems(load_problems("custom", **source_args), difficulty=difficulty)
@@ -79,4 +84,5 @@ def custom(
         memory_mb=memory_mb,
         exec_mode=exec_mode,
         system_prompt=system_prompt,
+        language=language,
     )

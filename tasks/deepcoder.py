@@ -13,7 +13,12 @@ from inspect_ai import Task, task
 
 from codecrucible.datasets import load_problems, resolve_data_files
 from codecrucible.datasets.deepcoder import HF_PATH, HF_REVISION, resolve_config_split
-from codecrucible.tasks._common import check_task_parameters, code_task, parse_test_sets
+from codecrucible.tasks._common import (
+    check_language,
+    check_task_parameters,
+    code_task,
+    parse_test_sets,
+)
 
 
 @task
@@ -28,6 +33,7 @@ def deepcoder(
     timeout: float | None = None,
     memory_mb: int | None = None,
     exec_mode: str = "strict",
+    language: str = "python",
     **unknown: Any,
 ) -> Task:
     """DeepCoder problems, prompted and graded as rLLM does (LiveCodeBench's format and tester).
@@ -54,11 +60,14 @@ def deepcoder(
         memory_mb: Memory per test in MiB (default: 4096).
         exec_mode: `strict` (a clean process per test) or `batch` (one process runs a
             candidate's tests in sequence: faster, module state may leak between tests).
+        language: The language candidates write (`cpp`, `java`, ...; see `codecrucible
+            exec --languages`): problems with stdin tests only, no reference solutions.
         **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
     check_task_parameters(
         k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=deepcoder
     )
+    language = check_language(language)
     test_sets = parse_test_sets(tests)
     config, split = resolve_config_split(config, split)
     source_args = {"config": config, "split": split, "data_files": resolve_data_files(data_files)}
@@ -76,4 +85,5 @@ def deepcoder(
         memory_mb=memory_mb,
         exec_mode=exec_mode,
         system_prompt="none",
+        language=language,
     )

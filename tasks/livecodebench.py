@@ -23,6 +23,7 @@ from codecrucible.datasets.livecodebench import (
 )
 from codecrucible.prompts import system_prompt as check_system_prompt
 from codecrucible.tasks._common import (
+    check_language,
     check_task_parameters,
     code_task,
     parse_date,
@@ -54,6 +55,7 @@ def livecodebench(
     platform: str | list[str] | None = None,
     start_date: str | date | None = None,
     end_date: str | date | None = None,
+    language: str = "python",
     **unknown: Any,
 ) -> Task:
     """LiveCodeBench code generation with its own prompt, tests and grader rules.
@@ -85,11 +87,14 @@ def livecodebench(
         platform: Keep these platforms (`leetcode`, `codeforces`, `atcoder`).
         start_date: Keep problems whose contest is on or after this date (YYYY-MM-DD).
         end_date: Keep problems whose contest is on or before this date (YYYY-MM-DD).
+        language: The language candidates write (`cpp`, `java`, ...; see `codecrucible
+            exec --languages`): problems with stdin tests only, no reference solutions.
         **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
     check_task_parameters(
         k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=livecodebench
     )
+    language = check_language(language)
     test_sets = parse_test_sets(tests)
     if "generated" in test_sets:
         raise DatasetError("LiveCodeBench has public and private tests only (drop 'generated')")
@@ -120,4 +125,5 @@ def livecodebench(
         memory_mb=memory_mb,
         exec_mode=exec_mode,
         system_prompt=system_prompt,
+        language=language,
     )

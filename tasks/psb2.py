@@ -19,6 +19,7 @@ from inspect_ai import Task, task
 from codecrucible.datasets import load_problems, resolve_data_files
 from codecrucible.datasets.psb2 import Sampling, base_url, check_problem_names
 from codecrucible.tasks._common import (
+    check_language,
     check_task_parameters,
     code_task,
     parse_list,
@@ -61,6 +62,7 @@ def psb2(
     memory_mb: int | None = None,
     exec_mode: str = "strict",
     platform: str | list[str] | None = None,
+    language: str = "python",
     **unknown: Any,
 ) -> Task:
     """PSB2 problems: the paper's description and the first training cases as examples.
@@ -94,11 +96,14 @@ def psb2(
             candidate's tests in sequence: faster, module state may leak between tests).
         platform: Keep problems from these sources: `codewars`, `advent_of_code`,
             `project_euler`, `homework`.
+        language: The language candidates write (`cpp`, `java`, ...; see `codecrucible
+            exec --languages`): problems with stdin tests only, no reference solutions.
         **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
     check_task_parameters(
         k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=psb2
     )
+    language = check_language(language)
     test_sets = parse_test_sets(tests)
     names = parse_list(problems)
     if names is not None:
@@ -127,4 +132,5 @@ def psb2(
         timeout=timeout,
         memory_mb=memory_mb,
         exec_mode=exec_mode,
+        language=language,
     )

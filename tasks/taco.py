@@ -16,6 +16,7 @@ from codecrucible.datasets import ProblemSet, load_problems, resolve_data_files
 from codecrucible.datasets.taco import COMPARATOR, DIFFICULTIES, HF_PATH, HF_REVISION, SKILLS
 from codecrucible.errors import InputError
 from codecrucible.tasks._common import (
+    check_language,
     check_task_parameters,
     code_task,
     parse_date,
@@ -41,6 +42,7 @@ def taco(
     end_date: str | date | None = None,
     judge_limits: bool = False,
     skip_special_judge: bool = False,
+    language: str = "python",
     **unknown: Any,
 ) -> Task:
     """TACO problems with APPS's prompt (question, starter code, input format), adapted to chat.
@@ -72,11 +74,14 @@ def taco(
             judge (several correct answers, case-insensitive or float answers), which plain
             output comparison cannot grade fairly (the hub test split, or local rows saved
             from it by `codecrucible data etl taco`, which keep their hub ids).
+        language: The language candidates write (`cpp`, `java`, ...; see `codecrucible
+            exec --languages`): problems with stdin tests only, no reference solutions.
         **unknown: Any other `-T` name: refused, naming the task's parameters.
     """
     check_task_parameters(
         k=k, exec_mode=exec_mode, comparator=comparator, unknown=unknown, task=taco
     )
+    language = check_language(language)
     known_difficulties = {d.lower() for d in DIFFICULTIES}
     bad = [d for d in parse_list(difficulty) or [] if d.lower() not in known_difficulties]
     if bad:
@@ -122,6 +127,7 @@ def taco(
         timeout=timeout,
         memory_mb=memory_mb,
         exec_mode=exec_mode,
+        language=language,
     )
 
 

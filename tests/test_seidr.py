@@ -722,3 +722,51 @@ def test_a_model_error_raises_rather_than_scoring(add_task: Task, tmp_path: Path
     assert sample.error is not None and "provider down" in sample.error.message
     assert "seidr" not in sample.metadata.get("codecrucible", {})
     assert len(model_events(sample)) == 3  # two drafts and the failed explanation
+
+
+# ---- SEIDR in C++ on PSB2, as the seed's experiments ---------------------------------------
+
+FIZZ_HEAD = "#include <bits/stdc++.h>\nint main() { long long x; std::cin >> x;\n"
+FIZZ_WRONG = (
+    f'```cpp\n{FIZZ_HEAD}  std::cout << (x % 3 == 0 ? "Fizz" : std::to_string(x)) << "\\n"; }}\n```'
+)
+FIZZ_RIGHT = (
+    f"```cpp\n{FIZZ_HEAD}"
+    '  if (x % 15 == 0) std::cout << "FizzBuzz\\n";\n'
+    '  else if (x % 3 == 0) std::cout << "Fizz\\n";\n'
+    '  else if (x % 5 == 0) std::cout << "Buzz\\n";\n'
+    '  else std::cout << x << "\\n"; }\n```'
+)
+
+
+@requires_bwrap
+def test_seidr_repairs_a_cpp_program_on_psb2(tmp_path: Path) -> None:
+    from codecrucible.execution.languages import get_language
+    from codecrucible.tasks.psb2 import psb2
+
+    if get_language("cpp").missing_toolchain():
+        pytest.skip("g++ is not installed")
+    task = psb2(
+        problems="fizz-buzz",
+        data_dir=str(FIXTURES / "psb2"),
+        n_train=27,
+        n_test=8,
+        n_prompt=5,
+        seed=0,
+        language="cpp",
+    )
+    explanation = "Print Buzz for multiples of 5 and FizzBuzz for multiples of 15."
+    sample = run_solver(
+        task,
+        seidr(branching_factor=1, max_programs=3),
+        [FIZZ_WRONG, explanation, FIZZ_RIGHT],
+        tmp_path,
+    )
+    tree = solver_metadata(sample, "seidr")
+    assert tree["stopped"] == "passed"
+    assert stage_calls(sample) == {"draft": 1, "instruct": 1, "debug": 1}
+    draft, explain, repair = user_prompts(sample)
+    assert "C++17" in draft and "```cpp" in draft
+    assert "```cpp\n#include <bits/stdc++.h>" in explain  # the parent, in its language
+    assert "Buzz" in explain  # a failing test's expected output
+    assert score_of(sample) == "C"

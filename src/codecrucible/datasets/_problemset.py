@@ -191,9 +191,29 @@ def problem_for(metadata: Mapping[str, Any], sample_id: str | int) -> CodeProble
         ) from None
     problems = load_problems(name, **args)
     try:
-        return problems[str(sample_id)]
+        problem = problems[str(sample_id)]
     except KeyError:
         raise DatasetError(f"{name}: no problem with id {sample_id!r}") from None
+    return in_language(problem, metadata.get("language"))
+
+
+def in_language(problem: CodeProblem, language: str | None) -> CodeProblem:
+    """The problem as candidates in `language` see it (`-T language=cpp` on a Python source).
+
+    What is written in the source's own language goes: its reference and incorrect
+    solutions, its starter code and the prefix run before a candidate's code.
+    """
+    if not language or language == problem.language or problem.language == "diff":
+        return problem
+    return problem.model_copy(
+        update={
+            "language": language,
+            "reference_solutions": [],
+            "incorrect_solutions": [],
+            "starter_code": None,
+            "completion_prefix": None,
+        }
+    )
 
 
 def resolve_data_files(data_files: str | list[str] | None) -> str | list[str] | None:
