@@ -9,6 +9,8 @@ a functional workload (200 calls of a one-line function). Methods, all in one ru
 - inspect-local: Inspect's `local` sandbox, one `exec` per test, as inspect_evals does;
 - strict: codecrucible, bwrap sandbox, a forked process per test;
 - batch: codecrucible, bwrap sandbox, one process per candidate runs the tests;
+- strict-cpp: the stdin workload in C++ (where g++ is installed): compiled once per
+  candidate (the fixed cost), the binary exec'd in a forked child per test;
 - docker-strict: codecrucible through Inspect's docker sandbox (when an engine answers).
 
 Per test = (time for N tests - time for 1 test) / (N - 1); fixed cost = time for 1
@@ -114,6 +116,27 @@ def make_codecrucible(sandbox: object, mode: str, python: str = "python3") -> Ru
     return run
 
 
+CPP_PROGRAM = '#include <cstdio>\nint main() { long long n; std::scanf("%lld", &n); std::printf("%lld\\n", 2 * n); }\n'
+STDIN_ONLY = ("strict-cpp",)
+"""Methods with no functional workload (compiled languages take stdin tests)."""
+
+
+def make_cpp(sandbox: object) -> Runner:
+    """C++ in strict mode: compiled once per candidate (the fixed cost), exec'd per test."""
+
+    async def run(workload: str, count: int) -> None:
+        result = await execute(
+            CPP_PROGRAM,
+            stdin_tests(count),
+            sandbox=sandbox,
+            language="cpp",
+            limits=Limits(time_s=5),
+        )  # type: ignore[arg-type]
+        assert result.passed, result.first_failure
+
+    return run
+
+
 async def measure(run: Runner, workload: str, count: int, repeat: int) -> tuple[float, float]:
     """(ms per test, ms fixed per candidate), medians over `repeat` runs."""
     await run(workload, 2)  # warm up: workers, page cache
@@ -159,6 +182,10 @@ async def main(args: argparse.Namespace) -> None:
         methods["inspect-local"] = (make_inspect_local(), baseline_tests)
         methods["strict"] = (make_codecrucible(bwrap, "strict"), args.tests)
         methods["batch"] = (make_codecrucible(bwrap, "batch"), args.tests)
+        from codecrucible.execution.languages import get_language
+
+        if not get_language("cpp").missing_toolchain():
+            methods["strict-cpp"] = (make_cpp(bwrap), args.tests)
         docker_context = None
         if args.docker:
             from codecrucible.cli import _stdout_to_stderr
@@ -173,6 +200,8 @@ async def main(args: argparse.Namespace) -> None:
         results: dict[tuple[str, str], tuple[float, float]] = {}
         for workload in ("stdin", "functional"):
             for name, (run, count) in methods.items():
+                if workload != "stdin" and name in STDIN_ONLY:
+                    continue
                 repeat = (
                     args.repeat
                     if name not in ("fresh-python", "inspect-local")
@@ -194,6 +223,8 @@ async def main(args: argparse.Namespace) -> None:
         fresh = results[workload, "fresh-python"][0]
         local = results[workload, "inspect-local"][0]
         for name in methods:
+            if (workload, name) not in results:
+                continue
             per_test, fixed = results[workload, name]
             rate = 1000 / per_test if per_test > 0 else float("inf")
             print(
