@@ -152,3 +152,21 @@ def test_exec_lists_the_languages_and_runs_a_cpp_file(tmp_path: Any) -> None:
         main, ["exec", str(source), "--tests", str(tests), "--language", "cobol"]
     )
     assert unknown.exit_code == 2 and "unknown language 'cobol'" in unknown.stderr
+
+
+@pytest.mark.anyio
+async def test_a_compiler_missing_from_the_sandbox_is_an_error_not_a_verdict(
+    bwrap_sandbox: Any,
+) -> None:
+    register_language(
+        Language(
+            name="phantom",
+            source="main.ph",
+            compile=("phantom-compiler-not-installed", "main.ph"),
+            run=("./main",),
+        )
+    )
+    with pytest.raises(
+        TestDataError, match="phantom compiler 'phantom-compiler-not-installed' is not installed"
+    ):
+        await execute("x", SUM_TESTS, sandbox=bwrap_sandbox, language="phantom")
