@@ -747,7 +747,22 @@ def _check_test(index: int, test: Any) -> types.CodeType | None:
         raise RequestError(f"test {index}: the test program does not compile: {exc}") from exc
 
 
-BUILD_ROOT = "/tmp"
+BUILD_ROOTS = ("/tmp", ".")
+"""Where a build's directory may go: the first writable one that allows executing files
+(Docker mounts /tmp `noexec`; its working directory, /work, is not)."""
+EXEC_FAILED = b"codecrucible: cannot exec the program: "
+
+
+def _build_root() -> str:
+    for root in BUILD_ROOTS:
+        path = os.path.abspath(root)
+        try:
+            flags = os.statvfs(path).f_flag
+        except OSError:
+            continue
+        if not flags & os.ST_NOEXEC and not flags & os.ST_RDONLY:
+            return path
+    raise RuntimeError("no writable directory here allows running a compiled program")
 
 
 class Build:
@@ -769,8 +784,9 @@ class Build:
         self.options = options
         self.protocol_fds = protocol_fds
         self.basename = ".codecrucible-build-" + binascii.hexlify(os.urandom(6)).decode()
-        self.directory = f"{BUILD_ROOT}/{self.basename}"
-        keep = options.keep_in.get(BUILD_ROOT)
+        self.root = _build_root()
+        self.directory = f"{self.root}/{self.basename}"
+        keep = options.keep_in.get(self.root)
         if keep is not None:
             keep.add(self.basename)
         source = os.path.join(self.directory, os.path.basename(str(spec.get("source", "main"))))
@@ -843,12 +859,14 @@ class Build:
         os.chdir(self.directory)
         try:
             os.execvp(self.run_argv[0], self.run_argv)
+        except OSError as exc:  # the machinery's failure, told apart from a program's 127
+            os.write(2, EXEC_FAILED + str(exc).encode(errors="replace"))
         finally:
             os._exit(127)
 
     def release(self) -> None:
         """Let the next sweep remove the directory."""
-        keep = self.options.keep_in.get(BUILD_ROOT)
+        keep = self.options.keep_in.get(self.root)
         if keep is not None:
             keep.discard(self.basename)
 
@@ -962,6 +980,14 @@ class Session:
         outcome.wall = wall
         if _read_fd(fds["setup"], len(MARK_SETUP)) != MARK_SETUP:
             raise RuntimeError(f"the runner failed to set up a test child (status {wait_status})")
+        if (
+            self.build is not None
+            and os.WIFEXITED(wait_status)
+            and os.WEXITSTATUS(wait_status) == 127
+        ):
+            stderr = _read_fd(fds["stderr"], 4096)
+            if stderr.startswith(EXEC_FAILED):
+                raise RuntimeError(stderr.decode("utf-8", "replace"))
         records = _records(_read_fd(fds["result"], self.limits.output_bytes + 4096), nonce)
         outcome.memory_error = MARK_MEMORY in records
         outcome.record = next((r for r in reversed(records) if r != MARK_MEMORY), b"")
