@@ -72,3 +72,21 @@ def test_every_task_runs_with_sandbox_docker(tmp_path: Path) -> None:
             == 1.0
         )
         assert log.samples and log.samples[0].scores["tests"].metadata["mode"] == mode  # type: ignore[index]
+
+
+def test_cpp_in_docker_builds_where_programs_may_run(tmp_path: Path) -> None:
+    # Docker mounts /tmp noexec: the build goes to the working directory. The image's
+    # languages are its base image's: without g++ in it the error names the compiler.
+    (tmp_path / "tests.jsonl").write_text(TESTS)
+    (tmp_path / "sum.cpp").write_text(
+        "#include <iostream>\nint main() { long long a, b; std::cin >> a >> b; "
+        "std::cout << a + b << std::endl; }\n"
+    )
+    result = codecrucible(
+        "exec", "sum.cpp", "--tests", "tests.jsonl", "--sandbox", "docker", "--json", cwd=tmp_path
+    )
+    if "compiler 'g++' is not installed" in result.stderr:
+        pytest.skip("the Docker image has no g++ (build its base with it: README, Languages)")
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads(result.stdout)
+    assert document["language"] == "cpp" and document["passed"]
