@@ -170,3 +170,21 @@ async def test_a_compiler_missing_from_the_sandbox_is_an_error_not_a_verdict(
         TestDataError, match="phantom compiler 'phantom-compiler-not-installed' is not installed"
     ):
         await execute("x", SUM_TESTS, sandbox=bwrap_sandbox, language="phantom")
+
+
+@requires("java")
+@pytest.mark.anyio
+async def test_the_jvm_heap_follows_the_memory_limit(bwrap_sandbox: Any) -> None:
+    hungry = (
+        "public class Main { public static void main(String[] a) {"
+        " long[] big = new long[100_000_000]; System.out.println(big.length); } }\n"
+    )
+    result = await execute(
+        hungry,
+        [TestCase.stdin("", "100000000\n")],
+        sandbox=bwrap_sandbox,
+        language="java",
+        limits=Limits(memory_mb=256),
+    )
+    assert result.verdicts[0].status == "runtime_error"
+    assert "OutOfMemoryError" in result.verdicts[0].stderr  # -Xmx256m, not the host's default

@@ -35,7 +35,8 @@ class Language:
     source: str
     """The source file's name (Java needs `Main.java` for `public class Main`)."""
     run: tuple[str, ...]
-    """The command that runs the program, in its directory (`./solution`)."""
+    """The command that runs the program, in its directory (`./solution`); `{memory_mb}`
+    in it becomes the test's memory limit."""
     compile: tuple[str, ...] | None = None
     """The command that builds it, in its directory; None for interpreted languages."""
     aliases: tuple[str, ...] = ()
@@ -105,7 +106,16 @@ BUILTIN = (
         display="Java",
         source="Main.java",
         compile=("javac", "-encoding", "UTF-8", "-J-Xmx512m", "Main.java"),
-        run=("java", "-Xss64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", ".", "Main"),
+        run=(
+            "java",
+            "-Xmx{memory_mb}m",  # the heap within the test's memory limit
+            "-Xss64m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+            ".",
+            "Main",
+        ),
         toolchain=("javac", "java"),
         address_space_limit=False,
     ),

@@ -775,11 +775,20 @@ class Build:
     test keeps until the candidate is done.
     """
 
-    def __init__(self, spec: Any, program: str, options: Options, protocol_fds: list[int]) -> None:
+    def __init__(
+        self,
+        spec: Any,
+        program: str,
+        options: Options,
+        protocol_fds: list[int],
+        limits: Limits,
+    ) -> None:
         if not isinstance(spec, dict) or not isinstance(spec.get("run"), list):
             raise RequestError("start: 'language' must be an object with a 'run' list")
         self.name = str(spec.get("name", "program"))
-        self.run_argv = [str(a) for a in spec["run"]]
+        # `{memory_mb}` in the run command: the test's memory limit (a JVM's -Xmx)
+        memory_mb = str(limits.memory_bytes >> 20)
+        self.run_argv = [str(a).replace("{memory_mb}", memory_mb) for a in spec["run"]]
         self.address_space_limit = bool(spec.get("address_space_limit", True))
         self.options = options
         self.protocol_fds = protocol_fds
@@ -895,7 +904,7 @@ class Session:
             self.code: types.CodeType | None = _compile_candidate(program)
         else:  # another language: compiled once (where it compiles), run by exec per test
             self.code = None
-            self.build = Build(language, program, options, protocol_fds)
+            self.build = Build(language, program, options, protocol_fds, self.limits)
             mode = "strict"  # the in-process batch mode is Python's
         self.batch = BatchChild(self) if mode == "batch" else None
         self.failed = False
