@@ -188,3 +188,44 @@ async def test_the_jvm_heap_follows_the_memory_limit(bwrap_sandbox: Any) -> None
     )
     assert result.verdicts[0].status == "runtime_error"
     assert "OutOfMemoryError" in result.verdicts[0].stderr  # -Xmx256m, not the host's default
+
+
+def test_a_block_in_the_language_beats_a_later_unlabelled_one() -> None:
+    from codecrucible.extraction import extract_code
+
+    answer = "```cpp\nint main() {}\n```\nOutput:\n```\n3\n```\n"
+    assert extract_code(answer, "cpp") == "int main() {}\n"
+    assert extract_code("```\nint main() {}\n```", "cpp") == "int main() {}\n"
+
+
+@requires("cpp")
+@pytest.mark.anyio
+async def test_a_compiled_candidate_cannot_touch_its_program_or_the_next_candidate(
+    bwrap_sandbox: Any,
+) -> None:
+    # a failed build leaves nothing behind; a test cannot rewrite the program or keep
+    # state beside it; printing the machinery's failure message is the program's own exit
+    await execute("int main( {\n", SUM_TESTS[:1], sandbox=bwrap_sandbox, language="cpp")
+    listing = await execute(
+        "import os\nprint(sorted(os.listdir('/tmp')))\n",
+        [TestCase.stdin("", "[]\n")],
+        sandbox=bwrap_sandbox,
+    )
+    assert listing.passed, listing.verdicts[0].actual
+    rewrite = (
+        "#include <cstdio>\n#include <unistd.h>\n"
+        'int main() { if (unlink("solution") == 0) { std::puts("rewritten"); return 0; }\n'
+        '  FILE *f = std::fopen("state", "w"); if (f) { std::puts("kept state"); return 0; }\n'
+        '  std::puts("sealed"); }\n'
+    )
+    sealed = await execute(
+        rewrite, [TestCase.stdin("", "sealed\n")] * 2, sandbox=bwrap_sandbox, language="cpp"
+    )
+    if bwrap_sandbox.layout.privileged:  # a separate candidate uid to seal it from
+        assert sealed.passed, sealed.first_failure
+    forged = (
+        "#include <cstdio>\n"
+        'int main() { std::fputs("codecrucible: cannot exec the program: x", stderr); return 127; }\n'
+    )
+    result = await execute(forged, SUM_TESTS[:1], sandbox=bwrap_sandbox, language="cpp")
+    assert result.verdicts[0].status == "runtime_error"

@@ -79,7 +79,7 @@ def defines(code: str, name: str) -> bool:
 def extract_code(
     completion: str, language: str = "python", entry_point: str | None = None
 ) -> str | None:
-    """The program in a completion: its last code block in `language` (or unlabelled).
+    """The program in a completion: its last block labelled in `language`, else unlabelled.
 
     For `diff` (SWE-bench), the patch `codecrucible.swe.patches.extract_patch` finds. With `entry_point`, the last such block that defines it is preferred. Falls
     back to the last block of any label when none matches. Returns None when the
@@ -95,11 +95,13 @@ def extract_code(
     if not blocks:
         return None
     wanted = _labels(language)
-    matching = [
+    labelled = [
         block
         for block in blocks
-        if not block.language or block.language.split()[0] in wanted or block.language in wanted
+        if block.language and (block.language.split()[0] in wanted or block.language in wanted)
     ]
+    # a block labelled in the language beats an unlabelled one (often an example's output)
+    matching = labelled or [block for block in blocks if not block.language]
     if entry_point:
         for block in reversed(matching):
             if defines(block.code, entry_point):

@@ -357,10 +357,10 @@ def _strict_child(
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # a broken pipe ends a program, as usual
         _apply_rlimits(session.strict_rlimits)
         os.write(fds["setup"], MARK_SETUP)  # sys.stdio and __main__ were set before the fork
-        os.close(fds["setup"])
         status = 1
         if session.build is not None:
-            session.build.exec_program()  # never returns
+            session.build.exec_program(fds["setup"])  # never returns
+        os.close(fds["setup"])
         assert session.code is not None
         status = _strict_run(session.code, test, test_code, session.main, fds["result"], nonce)
     finally:
@@ -795,18 +795,59 @@ class Build:
         self.basename = ".codecrucible-build-" + binascii.hexlify(os.urandom(6)).decode()
         self.root = _build_root()
         self.directory = f"{self.root}/{self.basename}"
-        keep = options.keep_in.get(self.root)
-        if keep is not None:
-            keep.add(self.basename)
+        self.sealed = False
+        self._keep(self.basename)
         source = os.path.join(self.directory, os.path.basename(str(spec.get("source", "main"))))
-        self._as_candidate(self._write, source, program.encode("utf-8", "surrogateescape"))
-        command = spec.get("compile")
-        if command:
-            self._compile(
-                [str(a) for a in command],
-                float(spec.get("compile_time_s", 30)),
-                int(spec.get("compile_memory_mb", 2048)) << 20,
-            )
+        try:
+            self._as_candidate(self._write, source, program.encode("utf-8", "surrogateescape"))
+            command = spec.get("compile")
+            if command:
+                self._compile(
+                    [str(a) for a in command],
+                    float(spec.get("compile_time_s", 30)),
+                    int(spec.get("compile_memory_mb", 2048)) << 20,
+                )
+            self._seal()
+        except BaseException:
+            # no session follows a failed build: nothing of it may stay for the next candidate
+            self.release()
+            self.remove()
+            raise
+
+    def _keep(self, name: str) -> None:
+        keep = self.options.keep_in.get(self.root)
+        if keep is not None:
+            keep.add(name)
+
+    def _seal(self) -> None:
+        """Move the build out of the candidate's reach: a copy owned by the runner.
+
+        The candidate's uid built it; were the tests to run it from there, one test
+        could rewrite the program or leave files for the next. The runner cannot
+        change owners, so it copies the files (read-only to the candidate) and the
+        candidate's directory goes. Without a separate candidate uid there is no
+        one to seal it from.
+        """
+        uid = self.options.candidate_uid
+        if uid is None or os.getuid() == uid:
+            return
+        built = self.directory
+        sealed_name = self.basename + "-run"
+        sealed = f"{self.root}/{sealed_name}"
+        self._keep(sealed_name)
+        os.mkdir(sealed, 0o755)
+        for name in os.listdir(built):
+            path = os.path.join(built, name)
+            if not os.path.isfile(path) or os.path.islink(path):
+                continue
+            mode = os.stat(path).st_mode & 0o755
+            with open(path, "rb") as source, open(os.path.join(sealed, name), "wb") as copy:
+                while chunk := source.read(1 << 20):
+                    copy.write(chunk)
+            os.chmod(os.path.join(sealed, name), mode)
+        self.remove()  # the candidate's own directory
+        self.release()
+        self.directory, self.basename, self.sealed = sealed, sealed_name, True
 
     def _write(self, source: str, data: bytes) -> None:
         os.mkdir(self.directory, 0o755)
@@ -863,13 +904,21 @@ class Build:
         if wait_status != 0:
             raise CompileError(message or f"the compiler failed (status {wait_status})")
 
-    def exec_program(self) -> None:
-        """In a test's child: become the program (never returns)."""
+    def exec_program(self, setup_fd: int) -> None:
+        """In a test's child: become the program (never returns).
+
+        `setup_fd` closes on a successful exec (close-on-exec); a failed exec writes
+        why on it. The program never holds it, so it cannot forge the machinery's
+        failure (stderr would let it).
+        """
+        import fcntl
+
+        fcntl.fcntl(setup_fd, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
         os.chdir(self.directory)
         try:
             os.execvp(self.run_argv[0], self.run_argv)
-        except OSError as exc:  # the machinery's failure, told apart from a program's 127
-            os.write(2, EXEC_FAILED + str(exc).encode(errors="replace"))
+        except OSError as exc:
+            os.write(setup_fd, EXEC_FAILED + str(exc).encode(errors="replace"))
         finally:
             os._exit(127)
 
@@ -881,7 +930,10 @@ class Build:
 
     def remove(self) -> None:
         if os.path.exists(self.directory):
-            self._as_candidate(_remove, self.directory)
+            if self.sealed:
+                _remove(self.directory)  # the runner's own copy
+            else:
+                self._as_candidate(_remove, self.directory)
 
 
 class Session:
@@ -987,16 +1039,11 @@ class Session:
         outcome = _outcome_of_exit(wait_status, rusage)
         outcome.timed_out = timed_out
         outcome.wall = wall
-        if _read_fd(fds["setup"], len(MARK_SETUP)) != MARK_SETUP:
+        setup = _read_fd(fds["setup"], 4096)
+        if not setup.startswith(MARK_SETUP):
             raise RuntimeError(f"the runner failed to set up a test child (status {wait_status})")
-        if (
-            self.build is not None
-            and os.WIFEXITED(wait_status)
-            and os.WEXITSTATUS(wait_status) == 127
-        ):
-            stderr = _read_fd(fds["stderr"], 4096)
-            if stderr.startswith(EXEC_FAILED):
-                raise RuntimeError(stderr.decode("utf-8", "replace"))
+        if EXEC_FAILED in setup:  # written only by the child, before (instead of) the program
+            raise RuntimeError(setup[len(MARK_SETUP) :].decode("utf-8", "replace"))
         records = _records(_read_fd(fds["result"], self.limits.output_bytes + 4096), nonce)
         outcome.memory_error = MARK_MEMORY in records
         outcome.record = next((r for r in reversed(records) if r != MARK_MEMORY), b"")
