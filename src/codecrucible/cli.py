@@ -252,6 +252,53 @@ def _attach_preprocess() -> None:
 _attach_preprocess()
 
 
+@main.command("sweep")
+@click.argument("config_file", metavar="CONFIG", type=click.Path(path_type=Path))
+@click.option("--list", "list_cells", is_flag=True, help="Print the cells and exit.")
+@click.option(
+    "--cell",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Run only this cell (a Slurm array task id, a Kubernetes job index).",
+)
+@click.option("--log-dir", default=None, help="Override the config's log_dir.")
+def sweep_command(
+    config_file: Path, list_cells: bool, cell: int | None, log_dir: str | None
+) -> None:
+    """Run a grid of tasks x models x solver settings (YAML or CSV) as one eval set.
+
+    Rerunning resumes: finished cells are never run again. With --cell, exactly one
+    cell runs (into the same log dir), so an array job runs the grid one cell per task.
+    """
+    from codecrucible.sweep import load_config, run
+
+    try:
+        config = load_config(config_file)
+    except ValueError as exc:
+        _fail(str(exc))
+    if log_dir:
+        config.log_dir = log_dir
+    if list_cells:
+        for entry in config.cells:
+            click.echo(f"{entry.index}\t{entry.label()}")
+        return
+    chosen = config.cells
+    if cell is not None:
+        if cell >= len(config.cells):
+            _fail(f"--cell {cell}: the grid has cells 0 to {len(config.cells) - 1}")
+        chosen = [config.cells[cell]]
+    try:
+        success, _ = run(config, chosen)
+    except ValueError as exc:
+        _fail(str(exc))
+    click.echo(
+        f"{'finished' if success else 'not finished (run again to resume)'}: "
+        f"{len(chosen)} of {len(config.cells)} cells, logs in {config.log_dir}",
+        err=True,
+    )
+    sys.exit(0 if success else EXIT_FAILED)
+
+
 def _attach_results() -> None:
     from codecrucible.results import commands
 

@@ -7,8 +7,9 @@ by `inspect eval-retry` (same task id) counts once, in its newest version.
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,8 +115,37 @@ def solver_label(log: EvalLog) -> str:
         args = log.eval.solver_args_passed or {}  # those given, not every default
         shown = ",".join(f"{key}={_value(value)}" for key, value in sorted(args.items()))
         return _short(log.eval.solver) + (f"({shown})" if shown else "")
-    steps = [_short(step.solver) for step in log.plan.steps] if log.plan else []
+    steps = (
+        [_step_label(step.solver, step.params_passed) for step in log.plan.steps]
+        if log.plan
+        else []
+    )
     return "+".join(steps) or "unknown"
+
+
+def _step_label(name: str, passed: Mapping[str, Any] | None) -> str:
+    """A plan step's solver with the arguments it was given that differ from its defaults.
+
+    Runs whose solver was set on the task (a sweep's cells) carry their arguments
+    here only: `reference(which=incorrect)` must not pool with `reference`.
+    """
+    shown = dict(passed or {})
+    try:
+        from inspect_ai._util.registry import registry_lookup
+
+        function = registry_lookup("solver", name)
+        if not callable(function):
+            raise LookupError(name)
+        defaults = {
+            key: parameter.default
+            for key, parameter in inspect.signature(function).parameters.items()
+            if parameter.default is not inspect.Parameter.empty
+        }
+        shown = {key: value for key, value in shown.items() if defaults.get(key, object()) != value}
+    except Exception:  # a solver not registered here: show what was passed
+        pass
+    inner = ",".join(f"{key}={_value(value)}" for key, value in sorted(shown.items()))
+    return _short(name) + (f"({inner})" if inner else "")
 
 
 def read_headers(paths: Iterable[Path]) -> list[tuple[Path, EvalLog]]:
