@@ -101,3 +101,51 @@ def test_cells_then_the_whole_grid_resume_and_one_leaderboard(
     by_cell = {(row["task"], row["solver"]): row["pass@1"] for row in rows}
     assert by_cell[("code_contests[exec_mode=strict]", "reference")] == 1.0
     assert by_cell[("code_contests[exec_mode=batch]", "reference(which=incorrect)")] == 0.0
+
+
+@requires_bwrap
+def test_a_grid_over_a_served_scripted_model_runs_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the model is Inspect's openai-api provider talking to a loopback server that
+    # answers as scripted: the first answer is wrong, every later one right
+    from tests.fake_openai import Reply, fake_openai
+
+    wrong = "```python\nprint(0)\n```"
+    right = "```python\na, b = map(int, input().split())\nprint(a + b)\n```"
+    answers: list[str] = []
+
+    def respond(request: dict[str, Any]) -> Reply:
+        answers.append(wrong if not answers else right)
+        return Reply(answers[-1])
+
+    monkeypatch.setenv("FAKE_API_KEY", "test-key")
+    monkeypatch.chdir(ROOT)
+    with fake_openai(respond) as server:
+        config = tmp_path / "grid.yaml"
+        config.write_text(
+            f"""
+log_dir: {tmp_path / "logs"}
+limit: 1
+eval: {{max_tasks: 1}}
+tasks:
+  - name: code_contests
+    args: {{data_files: tests/fixtures/code_contests.jsonl}}
+models:
+  - name: openai-api/fake/coder
+    args: {{base_url: "{server.address}"}}
+solvers:
+  - name: codecrucible/single_turn
+  - name: codecrucible/feedback
+    grid: {{max_turns: [2]}}
+"""
+        )
+        result = cli("sweep", str(config))
+        assert result.exit_code == 0, result.output
+        asked = len(server.requests)
+        # single_turn asks once; feedback asks until its tests pass (at most 2)
+        assert 2 <= asked <= 3
+        again = cli("sweep", str(config))
+        assert again.exit_code == 0 and len(server.requests) == asked  # nothing re-run
+    rows = json.loads(cli("passk", str(tmp_path / "logs"), "--format", "json").stdout)
+    assert {row["solver"] for row in rows} == {"single_turn", "feedback(max_turns=2)"}
