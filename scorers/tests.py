@@ -13,10 +13,9 @@ from inspect_ai.scorer import CORRECT, INCORRECT, Score, Scorer, Target, accurac
 from inspect_ai.solver import TaskState
 
 from codecrucible.datasets import problem_for
-from codecrucible.execution import ExecutionResult, execute
+from codecrucible.execution import ExecutionResult, execute_as_scored
 from codecrucible.execution.protocol import excerpt
 from codecrucible.extraction import extract_code, fence
-from codecrucible.problem import Limits
 from codecrucible.solvers._code import NO_SOLUTION_KEY, get_code
 
 EXPLANATION_CHARS = 500
@@ -58,14 +57,8 @@ def tests(comparator: str | None = None, stop_on_failure: bool = True) -> Scorer
                 answer=code,
                 explanation=f"The problem has no {'/'.join(settings['tests'])} tests to decide a pass.",
             )
-        result = await execute(
-            problem.program_for(code),
-            hidden,
-            limits=Limits(**settings["limits"]),
-            comparator=policy,
-            stop_on_failure=stop_on_failure,
-            mode=settings.get("mode", "strict"),
-            language=problem.language,
+        result = await execute_as_scored(
+            problem, code, hidden, settings, stop_on_failure=stop_on_failure, comparator=policy
         )
         return Score(
             value=CORRECT if result.passed else INCORRECT,

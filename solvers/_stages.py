@@ -40,8 +40,8 @@ from inspect_ai.solver import TaskState
 from inspect_ai.util import span
 
 from codecrucible.errors import InputError
-from codecrucible.execution import ExecutionResult, Verdict, execute
-from codecrucible.problem import CodeProblem, Limits, TestCase
+from codecrucible.execution import ExecutionResult, Verdict, execute_as_scored
+from codecrucible.problem import CodeProblem, TestCase
 
 METADATA_KEY = "codecrucible"
 """Where solvers leave what they record in a sample's metadata."""
@@ -163,15 +163,7 @@ async def run_tests(
     All tests run by default, for feedback and partial credit.
     """
     settings: dict[str, Any] = state.metadata.get("scoring") or {}
-    return await execute(
-        problem.program_for(code),
-        list(tests),
-        limits=Limits(**settings["limits"]) if "limits" in settings else problem.limits,
-        comparator=settings.get("comparator") or problem.comparator,
-        stop_on_failure=stop_on_failure,
-        mode=settings.get("mode", "strict"),
-        language=problem.language,
-    )
+    return await execute_as_scored(problem, code, tests, settings, stop_on_failure=stop_on_failure)
 
 
 def describe_failures(

@@ -85,8 +85,14 @@ def viewer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         server.wait(timeout=30)
 
 
-def _sample_url(address: str, log_name: str, tab: str) -> str:
-    return f"{address}/#/logs/{log_name}/samples/sample/{quote(PROBLEM)}/1/{tab}"
+def _capture(viewer: tuple[str, str], tab: str, ready: str, image: Path, height: int) -> str:
+    """Open a tab of the sample, wait for `ready` to show, screenshot it; the page's text."""
+    address, log_name = viewer
+    with browser_page(height=height) as page:
+        page.goto(f"{address}/#/logs/{log_name}/samples/sample/{quote(PROBLEM)}/1/{tab}")
+        page.wait_for_selector(f"text={ready}", timeout=60_000)
+        page.screenshot(path=str(image), full_page=True)
+        return str(page.inner_text("body"))
 
 
 @requires_bwrap
@@ -94,13 +100,8 @@ def _sample_url(address: str, log_name: str, tab: str) -> str:
 def test_the_score_explanation_renders_in_the_viewer(
     viewer: tuple[str, str], tmp_path: Path
 ) -> None:
-    address, log_name = viewer
     image = tmp_path / "scoring.png"
-    with browser_page() as page:
-        page.goto(_sample_url(address, log_name, "scoring"))
-        page.wait_for_selector("text=Passed", timeout=60_000)
-        page.screenshot(path=str(image))
-        text = page.inner_text("body")
+    text = _capture(viewer, "scoring", "Passed", image, height=1000)
     # the explanation's Markdown is rendered (bold head, a verdict table), not shown raw
     assert "Passed all 5 tests" in text and "**Passed**" not in text
     assert "comparator tokens" in text.replace("`", "")
@@ -113,13 +114,8 @@ def test_the_score_explanation_renders_in_the_viewer(
 def test_the_solver_stages_and_feedback_render_in_the_transcript(
     viewer: tuple[str, str], tmp_path: Path
 ) -> None:
-    address, log_name = viewer
     image = tmp_path / "transcript.png"
-    with browser_page(height=2400) as page:
-        page.goto(_sample_url(address, log_name, "transcript"))
-        page.wait_for_selector("text=FEEDBACK: TURN 2", timeout=60_000)
-        page.screenshot(path=str(image), full_page=True)
-        text = page.inner_text("body")
+    text = _capture(viewer, "transcript", "FEEDBACK: TURN 2", image, height=2400)
     # each turn is a span, the model call sits in the generate stage, and the
     # feedback the model got (the failing test) is readable
     assert "FEEDBACK: TURN 1" in text and "STAGE: GENERATE" in text

@@ -223,8 +223,8 @@ def build_task(cell: Cell) -> Any:
 
     import codecrucible._registry  # noqa: F401 - registers the tasks and solvers
 
-    name = cell.task if "/" in cell.task and not cell.task.endswith(".py") else cell.task
-    if name.endswith(".py"):
+    name = cell.task
+    if name.endswith(".py"):  # tasks/code_contests.py names the registered task
         name = Path(name).stem
     if "/" not in name:
         name = f"codecrucible/{name}"

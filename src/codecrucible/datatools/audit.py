@@ -25,9 +25,9 @@ from inspect_ai.dataset import Sample
 
 from codecrucible.datasets import DatasetError, problem_for
 from codecrucible.errors import InputError
-from codecrucible.execution import ExecutionResult, execute
+from codecrucible.execution import ExecutionResult, execute_as_scored
 from codecrucible.execution.standalone import open_sandbox
-from codecrucible.problem import CodeProblem, Limits
+from codecrucible.problem import CodeProblem
 
 
 @dataclass
@@ -144,15 +144,13 @@ def build_task(name: str, task_args: Mapping[str, Any]) -> Any:
 async def _run(
     problem: CodeProblem, code: str, settings: Mapping[str, Any], sandbox: Any, all_tests: bool
 ) -> ExecutionResult:
-    return await execute(
-        problem.program_for(code),
+    return await execute_as_scored(
+        problem,
+        code,
         problem.tests(settings["tests"]),
-        limits=Limits(**settings["limits"]),
-        comparator=settings["comparator"],
+        settings,
         stop_on_failure=not all_tests,
-        mode=settings.get("mode", "strict"),
         sandbox=sandbox,
-        language=problem.language,
     )
 
 

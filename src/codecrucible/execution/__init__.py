@@ -5,7 +5,7 @@
 answers never leave this process, which does every comparison.
 """
 
-from codecrucible.execution.client import RUNNER_PATH, ProcessSandbox, execute
+from codecrucible.execution.client import RUNNER_PATH, ProcessSandbox, execute, execute_as_scored
 from codecrucible.execution.comparators import COMPARATORS, Comparison, get_comparator
 from codecrucible.execution.protocol import (
     ExecutionMode,
@@ -31,5 +31,6 @@ __all__ = [
     "VerdictStatus",
     "close_worker_pools",
     "execute",
+    "execute_as_scored",
     "get_comparator",
 ]

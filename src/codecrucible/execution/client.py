@@ -23,7 +23,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ from codecrucible.execution.workers import (
     encode,
     worker_pool,
 )
-from codecrucible.problem import Limits, TestCase
+from codecrucible.problem import CodeProblem, Limits, TestCase
 
 RUNNER_PATH = Path(__file__).with_name("runner.py")
 """The runner script, bind-mounted into sandboxes that start it as a process."""
@@ -335,6 +335,35 @@ async def _execute(
         mode=start["mode"],
         comparator=comparator,
         limits=limits,
+    )
+
+
+async def execute_as_scored(
+    problem: CodeProblem,
+    code: str,
+    tests: Sequence[TestCase],
+    settings: Mapping[str, Any],
+    *,
+    stop_on_failure: bool,
+    sandbox: SandboxEnvironment | None = None,
+    comparator: str | None = None,
+) -> ExecutionResult:
+    """Run a candidate as its sample is scored: the sample's `scoring` settings.
+
+    Limits, comparator and mode come from `settings` (a sample's `scoring`
+    metadata), the problem's own where a setting is absent; the program is the
+    problem's (`program_for`), in the problem's language. The tests scorer, the
+    solvers' test runs, the audit and the reranking metrics all run candidates so.
+    """
+    return await execute(
+        problem.program_for(code),
+        list(tests),
+        limits=Limits(**settings["limits"]) if "limits" in settings else problem.limits,
+        comparator=comparator or settings.get("comparator") or problem.comparator,
+        stop_on_failure=stop_on_failure,
+        mode=settings.get("mode", "strict"),
+        sandbox=sandbox,
+        language=problem.language,
     )
 
 

@@ -165,15 +165,17 @@ def get_language(name: str) -> Language:
     return language
 
 
-SUFFIXES = {".py": "python", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".java": "java"}
+OTHER_SUFFIXES = {".cc": "cpp", ".cxx": "cpp"}
+"""Suffixes beyond those of the languages' own source files."""
 
 
 def language_for_file(path: Path) -> Language:
     """The language a source file's suffix names (Python when it names none we know)."""
+    suffix = path.suffix.lower()
     for language in languages():
-        if Path(language.source).suffix == path.suffix and path.suffix:
+        if suffix and Path(language.source).suffix == suffix:
             return language
-    return get_language(SUFFIXES.get(path.suffix.lower(), "python"))
+    return get_language(OTHER_SUFFIXES.get(suffix, "python"))
 
 
 def languages() -> list[Language]:

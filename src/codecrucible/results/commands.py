@@ -13,6 +13,7 @@ import click
 
 from codecrucible.cli import EXIT_MACHINERY, _fail  # defined before cli attaches these
 from codecrucible.errors import InputError
+from codecrucible.execution.standalone import SANDBOXES
 from codecrucible.results.render import FORMATS, Format, emit
 
 
@@ -126,7 +127,7 @@ def passk_command(logs: tuple[str, ...], k_text: str, by: str | None, fmt: Forma
 )
 @click.option(
     "--sandbox",
-    type=click.Choice(["bwrap", "local", "docker"]),
+    type=click.Choice(SANDBOXES),
     default="bwrap",
     show_default=True,
     help="Where to run hidden tests the log has no results for.",

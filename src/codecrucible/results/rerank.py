@@ -276,8 +276,7 @@ async def run_hidden_tests(
     fails. Identical programs of a problem run once.
     """
     from codecrucible.datasets import problem_for
-    from codecrucible.execution import execute
-    from codecrucible.problem import Limits
+    from codecrucible.execution import execute_as_scored
 
     for problems in runs.values():
         for pool in problems.values():
@@ -293,17 +292,8 @@ async def run_hidden_tests(
                 if code is None or not tests:
                     candidate["hidden_passed"] = False if code is None else None
                 elif code not in results:
-                    result = await execute(
-                        problem.program_for(code),
-                        tests,
-                        limits=Limits(**settings["limits"])
-                        if "limits" in settings
-                        else problem.limits,
-                        comparator=settings.get("comparator") or problem.comparator,
-                        stop_on_failure=True,
-                        mode=settings.get("mode", "strict"),
-                        sandbox=sandbox,
-                        language=problem.language,
+                    result = await execute_as_scored(
+                        problem, code, tests, settings, stop_on_failure=True, sandbox=sandbox
                     )
                     results[code] = result.passed
                 if code in results:
